@@ -1,0 +1,173 @@
+#pragma once
+
+// HL7 v2 ER7 ("pipe and hat") parser.
+//
+// Parsing indexes segments and fields in one pass over the bytes and keeps views into the
+// caller's buffer: nothing is copied, and escape sequences are decoded only when a value's
+// text is asked for. The buffer passed to Parse() must outlive the ParsedMessage and every
+// Element taken from it, and Elements/Segments point at their ParsedMessage: do not move the
+// message while views taken from it are in use.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fhirbridge/result.h"
+
+namespace fhirbridge::hl7v2 {
+
+/// Separators declared by MSH-1 and MSH-2.
+struct Delimiters {
+  char field = '|';
+  char component = '^';
+  char repetition = '~';
+  char escape = '\\';
+  char subcomponent = '&';
+  char truncation = '\0';  ///< v2.7 fifth encoding character ('#'); '\0' when not declared
+};
+
+/// Character sets named by MSH-18 that we decode. Text always comes out as UTF-8.
+enum class Charset { kAscii, kLatin1, kUtf8 };
+
+/// Bounds on what one message may contain; exceeding one is a parse error (AR).
+struct ParseLimits {
+  std::size_t max_message_bytes = 4u << 20;  ///< whole message, framing removed
+  std::size_t max_segments = 10000;
+  std::size_t max_fields_per_segment = 500;
+  std::size_t max_repetitions = 1000;  ///< per field
+};
+
+/// Where something is in a message, for errors and data issues: "OBX[3]-5.1.2" means the third
+/// OBX segment, field 5, component 1, subcomponent 2. Numbers are 1-based; 0 means "whole".
+struct Location {
+  std::string segment;          ///< segment id, e.g. "OBX"; empty for the message as a whole
+  std::size_t occurrence = 0;   ///< 1-based count of this segment id in the message
+  std::size_t field = 0;
+  std::size_t repetition = 0;   ///< only printed when > 1
+  std::size_t component = 0;
+  std::size_t subcomponent = 0;
+
+  std::string ToString() const;  ///< "OBX[3]-5.1", "MSH-9", "OBX[2]-5[2].1", or "message"
+};
+
+class ParsedMessage;
+
+/// A view of one field, repetition, component or subcomponent. Cheap to copy.
+/// Sub-elements are split on demand from the raw bytes.
+class Element {
+ public:
+  Element() = default;
+
+  /// The bytes exactly as they are in the message (escapes not decoded).
+  std::string_view raw() const { return raw_; }
+  /// Nothing between the delimiters.
+  bool empty() const { return raw_.empty(); }
+  /// The HL7 null `""`: the sender says "delete / no value", which differs from empty.
+  bool is_null() const { return raw_ == "\"\""; }
+  /// Neither empty nor null.
+  bool has_value() const { return !empty() && !is_null(); }
+
+  /// Repetitions of a field (1-based). Only meaningful on a field; repetition(1) of a field
+  /// without a repetition separator is the field itself.
+  std::size_t repetition_count() const;
+  Element repetition(std::size_t n) const;
+
+  /// Components (1-based). On a field this splits its first repetition.
+  std::size_t component_count() const;
+  Element component(std::size_t n) const;
+
+  /// Subcomponents (1-based) of a component.
+  std::size_t subcomponent_count() const;
+  Element subcomponent(std::size_t n) const;
+
+  /// The value as UTF-8 text: escape sequences decoded (\F\ \S\ \T\ \R\ \E\ \Xhh..\ \.br\),
+  /// formatting escapes (\H\ \N\ \.sp\ ...) dropped, and the message's charset converted.
+  /// An HL7 null gives an empty string. A malformed escape is an InvalidArgument error that
+  /// says what is wrong (the caller adds the Location).
+  Result<std::string> Text() const;
+
+  /// Where this element is, for messages.
+  const Location& location() const { return location_; }
+
+ private:
+  friend class ParsedMessage;
+  friend class Segment;
+  enum class Level { kField, kRepetition, kComponent, kSubcomponent };
+
+  Element(std::string_view raw, const ParsedMessage* msg, Level level, Location loc)
+      : raw_(raw), msg_(msg), level_(level), location_(std::move(loc)) {}
+
+  std::string_view raw_;
+  const ParsedMessage* msg_ = nullptr;
+  Level level_ = Level::kField;
+  Location location_;
+};
+
+/// One segment. Field numbering follows HL7: for MSH, field(1) is the field separator and
+/// field(2) the encoding characters; for every other segment field(1) is the first field
+/// after the segment id.
+class Segment {
+ public:
+  std::string_view id() const;
+  std::string_view raw() const;        ///< without the segment terminator
+  std::size_t occurrence() const;      ///< 1-based count of this id in the message
+  std::size_t field_count() const;     ///< highest field number present
+  Element field(std::size_t n) const;  ///< an empty Element when n > field_count()
+
+ private:
+  friend class ParsedMessage;
+  Segment(const ParsedMessage* msg, std::size_t index) : msg_(msg), index_(index) {}
+  const ParsedMessage* msg_;
+  std::size_t index_;
+};
+
+/// A whole parsed message.
+class ParsedMessage {
+ public:
+  const Delimiters& delimiters() const { return delimiters_; }
+  Charset charset() const { return charset_; }
+  std::string_view raw() const { return raw_; }
+
+  std::size_t segment_count() const { return segments_.size(); }
+  Segment segment(std::size_t index) const { return Segment(this, index); }  ///< 0-based
+
+  /// First segment with this id, if any.
+  std::optional<Segment> Find(std::string_view id) const;
+
+  /// Convenience for MSH fields: MSH-9.1, MSH-10 ... (raw views).
+  std::string_view message_type() const;     ///< MSH-9.1, e.g. "ORU"
+  std::string_view trigger_event() const;    ///< MSH-9.2, e.g. "R01"
+  std::string_view control_id() const;       ///< MSH-10
+  std::string_view version() const;          ///< MSH-12.1
+
+ private:
+  friend class Segment;
+  friend class Element;
+  friend Result<ParsedMessage> Parse(std::string_view bytes, const ParseLimits& limits);
+
+  struct SegmentIndex {
+    std::uint32_t begin;        ///< offset of the segment id in raw_
+    std::uint32_t end;          ///< offset one past the last byte (terminator excluded)
+    std::uint32_t first_field;  ///< index into field_offsets_ of field 1's start
+    std::uint32_t field_count;
+    std::uint32_t occurrence;
+  };
+
+  std::string_view raw_;
+  Delimiters delimiters_;
+  Charset charset_ = Charset::kAscii;
+  std::vector<SegmentIndex> segments_;
+  /// For each segment, the start offset of each field, then one sentinel entry holding the
+  /// segment's end + 1, so field n spans [offsets[n-1], offsets[n] - 1).
+  std::vector<std::uint32_t> field_offsets_;
+};
+
+/// Parses one message (framing already removed). Accepts CR, LF or CRLF segment terminators.
+/// Errors are InvalidArgument (malformed: what and where, e.g. "MSH-2: ...") or
+/// ResourceExhausted (a limit exceeded, naming the limit).
+Result<ParsedMessage> Parse(std::string_view bytes, const ParseLimits& limits = {});
+
+}  // namespace fhirbridge::hl7v2

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fhirbridge {
+
+/// A problem with the data (not with the engine): it ends up in an OperationOutcome or in the
+/// Bundle, where a person can see it. Never carries PHI: say where and what kind, not the value.
+struct DataIssue {
+  enum class Severity { kFatal, kError, kWarning, kInformation };
+
+  Severity severity = Severity::kError;
+  std::string code;      ///< FHIR issue-type code: "structure", "value", "code-invalid", ...
+  std::string location;  ///< where in the input, e.g. "OBX[3]-5" or "MSH-18"
+  std::string text;      ///< what is wrong and, where it helps, which setting changes it
+
+  static DataIssue Error(std::string code, std::string location, std::string text) {
+    return {Severity::kError, std::move(code), std::move(location), std::move(text)};
+  }
+  static DataIssue Warning(std::string code, std::string location, std::string text) {
+    return {Severity::kWarning, std::move(code), std::move(location), std::move(text)};
+  }
+  static DataIssue Info(std::string code, std::string location, std::string text) {
+    return {Severity::kInformation, std::move(code), std::move(location), std::move(text)};
+  }
+};
+
+/// "fatal" | "error" | "warning" | "information" (FHIR issue-severity codes).
+const char* SeverityCode(DataIssue::Severity severity);
+
+using DataIssues = std::vector<DataIssue>;
+
+}  // namespace fhirbridge
