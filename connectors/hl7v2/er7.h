@@ -7,12 +7,27 @@
 // text is asked for. The buffer passed to Parse() must outlive the ParsedMessage and every
 // Element taken from it, and Elements/Segments point at their ParsedMessage: do not move the
 // message while views taken from it are in use.
+//
+// What Parse() accepts (HL7 v2.5 ch.2, v2.7 §2.5, IHE PCD TF-2; see also
+// ../shared/design/MAPPING.md):
+//  - The message starts with "MSH". MSH-1 (the byte after "MSH") is the field separator and
+//    MSH-2 holds 4 encoding characters (component, repetition, escape, subcomponent) or 5 (v2.7
+//    adds truncation). Every delimiter is printable ASCII, not a letter or digit, and all differ.
+//  - Segments end at CR, LF or CRLF (mixed is fine); empty or blank (spaces/tabs only) lines are
+//    skipped. A segment id is [A-Z][A-Z0-9]{2} followed by the field separator or the line end.
+//    MSH may only be the first segment (two messages glued together are an error).
+//  - MSH-18 (first repetition) picks the character set: empty/ASCII, 8859/1, or UNICODE UTF-8
+//    (also UTF-8, UNICODE UTF8). Every byte is checked against it while indexing; any other set
+//    is refused. C0 control bytes other than TAB (and the CR/LF terminators) are refused.
+//  - Errors never quote field values: they name the segment, field, byte offset or byte value.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fhirbridge/result.h"
@@ -54,6 +69,30 @@ struct Location {
 };
 
 class ParsedMessage;
+namespace internal {
+class Scanner;
+
+/// std::allocator whose resize() leaves new elements default-initialized (for integers:
+/// unwritten), so the scanner can size its output ahead and fill it without zeroing it first.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+}  // namespace internal
 
 /// A view of one field, repetition, component or subcomponent. Cheap to copy.
 /// Sub-elements are split on demand from the raw bytes.
@@ -86,7 +125,9 @@ class Element {
   /// The value as UTF-8 text: escape sequences decoded (\F\ \S\ \T\ \R\ \E\ \Xhh..\ \.br\),
   /// formatting escapes (\H\ \N\ \.sp\ ...) dropped, and the message's charset converted.
   /// An HL7 null gives an empty string. A malformed escape is an InvalidArgument error that
-  /// says what is wrong (the caller adds the Location).
+  /// says what is wrong and its byte offset in the message (the caller adds the Location).
+  /// Unknown escape sequences are kept as they are. On a field, the whole field is decoded with
+  /// its separators left in.
   Result<std::string> Text() const;
 
   /// Where this element is, for messages.
@@ -95,10 +136,17 @@ class Element {
  private:
   friend class ParsedMessage;
   friend class Segment;
-  enum class Level { kField, kRepetition, kComponent, kSubcomponent };
+  /// What raw_ is, which decides how it splits: a field into repetitions, a repetition into
+  /// components, a component into subcomponents. kLiteral is MSH-1, MSH-2 and segment ids: the
+  /// delimiters themselves, never split nor unescaped.
+  enum class Level { kField, kRepetition, kComponent, kSubcomponent, kLiteral };
 
   Element(std::string_view raw, const ParsedMessage* msg, Level level, Location loc)
       : raw_(raw), msg_(msg), level_(level), location_(std::move(loc)) {}
+
+  const Delimiters& delimiters() const;
+  /// The same position with nothing in it (n-th piece of something that has fewer).
+  Element Missing() const { return Element({}, msg_, level_, location_); }
 
   std::string_view raw_;
   const ParsedMessage* msg_ = nullptr;
@@ -120,6 +168,8 @@ class Segment {
  private:
   friend class ParsedMessage;
   Segment(const ParsedMessage* msg, std::size_t index) : msg_(msg), index_(index) {}
+  bool valid() const;  ///< false for an index past the last segment (then everything is empty)
+  Location location() const;
   const ParsedMessage* msg_;
   std::size_t index_;
 };
@@ -146,23 +196,28 @@ class ParsedMessage {
  private:
   friend class Segment;
   friend class Element;
+  friend class internal::Scanner;
   friend Result<ParsedMessage> Parse(std::string_view bytes, const ParseLimits& limits);
 
   struct SegmentIndex {
-    std::uint32_t begin;        ///< offset of the segment id in raw_
-    std::uint32_t end;          ///< offset one past the last byte (terminator excluded)
-    std::uint32_t first_field;  ///< index into field_offsets_ of field 1's start
-    std::uint32_t field_count;
-    std::uint32_t occurrence;
+    std::uint32_t begin;            ///< offset of the segment id in raw_
+    std::uint32_t end;              ///< offset one past the last byte (terminator excluded)
+    std::uint32_t first_separator;  ///< index into separators_ of the separator after the id
+    std::uint32_t field_count;      ///< highest field number (for MSH, MSH-1 counts)
+    std::uint32_t occurrence;       ///< 1-based count of this id so far
   };
+
+  /// The raw bytes of field n >= 1 of `seg` (n <= field_count).
+  std::string_view FieldRaw(const SegmentIndex& seg, std::size_t n) const;
 
   std::string_view raw_;
   Delimiters delimiters_;
   Charset charset_ = Charset::kAscii;
   std::vector<SegmentIndex> segments_;
-  /// For each segment, the start offset of each field, then one sentinel entry holding the
-  /// segment's end + 1, so field n spans [offsets[n-1], offsets[n] - 1).
-  std::vector<std::uint32_t> field_offsets_;
+  /// For each segment, the offset of every field separator in it (the first is the one right
+  /// after the id, which for MSH is MSH-1 itself), then one sentinel holding the segment's end.
+  /// So the field that follows separator k spans [separators_[k] + 1, separators_[k + 1]).
+  std::vector<std::uint32_t, internal::DefaultInitAllocator<std::uint32_t>> separators_;
 };
 
 /// Parses one message (framing already removed). Accepts CR, LF or CRLF segment terminators.
