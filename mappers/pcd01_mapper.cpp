@@ -1,1 +1,139 @@
-// placeholder while the tree is being laid out
+#include "mappers/pcd01_mapper.h"
+
+#include "fhirbridge/json_writer.h"
+#include "mappers/fhir_values.h"
+#include "mappers/pcd01_model.h"
+#include "mappers/pcd01_resources.h"
+
+namespace fhirbridge::mappers {
+
+namespace {
+
+// IHE PCD TF-2: PCD-01 declares this profile OID in MSH-21 (EI-3).
+constexpr std::string_view kPcd01ProfileOid = "1.3.6.1.4.1.19376.1.6.1.1.1";
+
+// The sender's identity for Observation identifiers: MSH-3 namespace id, else its universal id.
+std::string SenderKey(const hl7v2::ParsedMessage& msg) {
+  const hl7v2::Element msh3 = msg.segment(0).field(3);
+  std::string_view sender = msh3.component(1).raw();
+  if (sender.empty()) sender = msh3.component(2).raw();
+  std::string out;
+  AppendIdentifierComponent(out, sender.empty() ? std::string_view("unknown-sender") : sender);
+  return out;
+}
+
+// MAPPING.md: recognise PCD-01 by the MSH-21 profile OID; tolerate a missing or other OID when
+// MSH-9 is ORU^R01.
+void CheckProfile(pcd01::Context& ctx) {
+  const hl7v2::Segment msh = ctx.msg.segment(0);
+  const hl7v2::Element msh21 = msh.field(21);
+  for (std::size_t r = 1; r <= msh21.repetition_count(); ++r) {
+    if (msh21.repetition(r).component(3).raw().find(kPcd01ProfileOid) != std::string_view::npos)
+      return;
+  }
+  ctx.Info("informational", msh21.location(),
+           "MSH-21 does not name the IHE PCD-01 profile; mapped as PCD-01 because MSH-9 is ORU^R01");
+}
+
+}  // namespace
+
+struct Pcd01Mapper::Impl {
+  Impl(const Terminology& t, Pcd01Options o)
+      : terms(t), options(std::move(o)), fragments(pcd01::FragmentCache::Build(t, options)) {}
+
+  const Terminology& terms;
+  Pcd01Options options;
+  pcd01::FragmentCache fragments;
+};
+
+Pcd01Mapper::Pcd01Mapper(const Terminology& terminology, Pcd01Options options)
+    : impl_(std::make_unique<Impl>(terminology, std::move(options))) {}
+Pcd01Mapper::~Pcd01Mapper() = default;
+Pcd01Mapper::Pcd01Mapper(Pcd01Mapper&&) noexcept = default;
+Pcd01Mapper& Pcd01Mapper::operator=(Pcd01Mapper&&) noexcept = default;
+
+const Pcd01Options& Pcd01Mapper::options() const { return impl_->options; }
+
+Mapped Pcd01Mapper::Map(std::string_view raw) const {
+  Result<hl7v2::ParsedMessage> parsed = hl7v2::Parse(raw, impl_->options.limits);
+  if (!parsed.ok()) {
+    Mapped failed;
+    const Status& s = parsed.status();
+    failed.issues.push_back(DataIssue::Error(s.IsResourceExhausted() ? "too-long" : "structure",
+                                             "message", s.message()));
+    return failed;
+  }
+  return Map(*parsed);
+}
+
+Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
+  Mapped out;
+  out.control_id = std::string(msg.control_id());
+  pcd01::Context ctx{impl_->terms, impl_->options, impl_->fragments, msg, {}, SenderKey(msg), {},
+                     {}};
+  if (msg.message_type() != "ORU" || msg.trigger_event() != "R01") {
+    const hl7v2::Element msh9 = msg.segment(0).field(9);
+    ctx.Error("not-supported", msh9.location(),
+              "message type " + std::string(msg.message_type()) + "^" +
+                  std::string(msg.trigger_event()) +
+                  " is not mapped: the PCD-01 mapper takes ORU^R01");
+    out.issues = std::move(ctx.issues);
+    return out;
+  }
+  CheckProfile(ctx);
+  pcd01::Model model = pcd01::ReadModel(ctx);
+  std::string bundle;
+  // About 1.3 KB of JSON per OBX: one allocation for the whole Bundle in the usual case.
+  bundle.reserve(2048 + msg.segment_count() * 1400);
+  JsonWriter w(bundle);
+  w.BeginObject();
+  w.KeyString("resourceType", "Bundle");
+  w.KeyString("type", "transaction");
+  w.Key("entry");
+  w.BeginArray();
+  out.observation_count = pcd01::WriteEntries(ctx, model, w);
+  w.EndArray();
+  w.EndObject();
+  out.awaiting_patient = !model.patient.has_value();
+  if (model.patient) {
+    out.lane_key = HashHex64(model.patient->id.system + "|" + model.patient->id.value);
+    out.resource_count = 1 + model.devices.size() + out.observation_count;
+  }
+  if (!ctx.HasError() && model.patient && out.observation_count == 0) {
+    ctx.Error("required", hl7v2::Location{}, "the message holds no measurement to map");
+  }
+  if (!ctx.HasError()) out.bundle = std::move(bundle);
+  out.issues = std::move(ctx.issues);
+  return out;
+}
+
+std::string RenderOperationOutcome(const DataIssues& issues, std::string_view context) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  w.KeyString("resourceType", "OperationOutcome");
+  w.Key("issue");
+  w.BeginArray();
+  for (const DataIssue& issue : issues) {
+    w.BeginObject();
+    w.KeyString("severity", SeverityCode(issue.severity));
+    w.KeyString("code", issue.code.empty() ? std::string_view("processing") : issue.code);
+    w.Key("details");
+    w.BeginObject();
+    w.KeyString("text", issue.text);
+    w.EndObject();
+    if (!context.empty()) w.KeyString("diagnostics", context);
+    if (!issue.location.empty()) {
+      w.Key("location");
+      w.BeginArray();
+      w.String(issue.location);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
+}  // namespace fhirbridge::mappers

@@ -1,0 +1,152 @@
+#include "mappers/fhir_values.h"
+
+#include <array>
+
+namespace fhirbridge::mappers {
+
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// 64-bit FNV-1a over the texts, followed by a murmur3 finaliser; two seeds give independent
+// halves of a 128-bit hash.
+std::uint64_t Mix(std::uint64_t h, std::string_view text) {
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::uint64_t Hash64(std::string_view text, std::uint64_t seed, std::string_view prefix = {}) {
+  std::uint64_t h = Mix(0xcbf29ce484222325ULL ^ seed, prefix);
+  h = Mix(h ^ 0x7c, text);  // '|' between the two, so ("ab","c") and ("a","bc") differ
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void AppendHex(std::string& out, std::uint64_t v, int digits) {
+  for (int i = digits - 1; i >= 0; --i) out += kHex[(v >> (4 * i)) & 15];
+}
+
+}  // namespace
+
+bool AppendFhirDecimal(std::string& out, std::string_view nm) {
+  nm = Trim(nm);
+  bool negative = false;
+  if (!nm.empty() && (nm.front() == '+' || nm.front() == '-')) {
+    negative = nm.front() == '-';
+    nm.remove_prefix(1);
+  }
+  const std::size_t dot = nm.find('.');
+  std::string_view integer = nm.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? std::string_view() : nm.substr(dot + 1);
+  if (integer.empty() && fraction.empty()) return false;
+  for (char c : integer)
+    if (!IsDigit(c)) return false;
+  for (char c : fraction)
+    if (!IsDigit(c)) return false;
+  // FHIR decimal: -?(0|[1-9][0-9]*)(\.[0-9]+)?
+  while (integer.size() > 1 && integer.front() == '0') integer.remove_prefix(1);
+  bool all_zero = integer.empty() || integer == "0";
+  for (char c : fraction) all_zero = all_zero && c == '0';
+  if (negative && !all_zero) out += '-';
+  if (integer.empty()) {
+    out += '0';
+  } else {
+    out += integer;
+  }
+  if (!fraction.empty()) {
+    out += '.';
+    out += fraction;
+  }
+  return true;
+}
+
+std::optional<std::string_view> MderSentinelReason(std::string_view nm) {
+  nm = Trim(nm);
+  if (nm.size() < 7 || nm.size() > 8) return std::nullopt;
+  if (nm == "8388607") return "not-a-number";
+  if (nm == "8388606") return "positive-infinity";
+  if (nm == "8388610" || nm == "-8388606") return "negative-infinity";
+  if (nm == "8388608" || nm == "-8388608") return "error";  // NRes: not at this resolution
+  if (nm == "8388609") return "error";                      // reserved for future use
+  return std::nullopt;
+}
+
+std::string DeterministicUuid(std::string_view kind, std::string_view text) {
+  std::string out;
+  out.reserve(36);
+  AppendDeterministicUuid(out, kind, text);
+  return out;
+}
+
+void AppendDeterministicUuid(std::string& out, std::string_view kind, std::string_view text) {
+  std::uint64_t hi = Hash64(text, 0x9e3779b97f4a7c15ULL, kind);
+  std::uint64_t lo = Hash64(text, 0x632be59bd9b4e019ULL, kind);
+  hi = (hi & ~0xf000ULL) | 0x8000ULL;                              // version 8
+  lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);                   // RFC 4122 variant
+  AppendHex(out, hi >> 32, 8);
+  out += '-';
+  AppendHex(out, (hi >> 16) & 0xffff, 4);
+  out += '-';
+  AppendHex(out, hi & 0xffff, 4);
+  out += '-';
+  AppendHex(out, lo >> 48, 4);
+  out += '-';
+  AppendHex(out, lo & 0xffffffffffffULL, 12);
+}
+
+std::string HashHex64(std::string_view text) {
+  std::string out;
+  AppendHex(out, Hash64(text, 0), 16);
+  return out;
+}
+
+void AppendIdentifierComponent(std::string& out, std::string_view text) {
+  for (unsigned char c : text) {
+    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsDigit(c) ||
+                       c == '.' || c == '_' || c == '~' || c == '-';
+    if (plain) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += "0123456789ABCDEF"[c >> 4];
+      out += "0123456789ABCDEF"[c & 15];
+    }
+  }
+}
+
+std::string_view KnownSystemUri(std::string_view name, std::string& scratch) {
+  if (name == "MDC") return kMdcSystem;
+  if (name == "LN" || name == "LOINC") return kLoincSystem;
+  if (name == "SCT" || name == "SNOMED-CT" || name == "SNM3") return "http://snomed.info/sct";
+  if (name == "UCUM") return kUcumSystem;
+  if (name == "I10") return "http://hl7.org/fhir/sid/icd-10";
+  // HL7 v2 tables: HL70078 or HL7-0078 → the v2 code system of that table.
+  std::string_view digits;
+  if (name.size() == 7 && name.substr(0, 3) == "HL7") digits = name.substr(3);
+  if (name.size() == 8 && name.substr(0, 4) == "HL7-") digits = name.substr(4);
+  if (digits.size() == 4) {
+    for (char c : digits)
+      if (!IsDigit(c)) return {};
+    scratch = "http://terminology.hl7.org/CodeSystem/v2-";
+    scratch += digits;
+    return scratch;
+  }
+  return {};
+}
+
+}  // namespace fhirbridge::mappers

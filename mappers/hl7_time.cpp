@@ -1,0 +1,267 @@
+#include "mappers/hl7_time.h"
+
+#include <cstdlib>
+
+namespace fhirbridge::mappers {
+namespace {
+
+// HL7 v2.5 2A.3.22 allows 1-4 fraction digits; the undotted device form is 14 digits plus 3 or 4.
+constexpr std::size_t kMaxFractionDigits = 4;
+// The longest valid value, "YYYYMMDDHHMMSS.SSSS +ZZZZ", is 25 characters.
+constexpr std::size_t kMaxLength = 25;
+// FHIR's dateTime regex allows offsets from -14:00 to +14:00.
+constexpr int kMaxOffsetMinutes = 14 * 60;
+
+constexpr const char* kMonthNames[] = {"January",   "February", "March",    "April",
+                                       "May",       "June",     "July",     "August",
+                                       "September", "October",  "November", "December"};
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+int Digits(std::string_view s, std::size_t pos, std::size_t count) {
+  int v = 0;
+  for (std::size_t i = 0; i < count; ++i) v = v * 10 + (s[pos + i] - '0');
+  return v;
+}
+
+std::string Pos(std::size_t index) { return "position " + std::to_string(index + 1); }
+
+Status Invalid(std::string what) { return Status::InvalidArgument("HL7 DTM: " + std::move(what)); }
+
+/// Appends `v` zero-padded to `width` digits.
+void AppendPadded(std::string& out, std::int64_t v, int width) {
+  if (v < 0) {
+    out += '-';
+    v = -v;
+  }
+  const std::string digits = std::to_string(v);
+  if (digits.size() < static_cast<std::size_t>(width)) out.append(width - digits.size(), '0');
+  out += digits;
+}
+
+struct WallClock {
+  CivilDate date;
+  int hour = 0, minute = 0, second = 0;
+};
+
+WallClock FromSeconds(std::int64_t seconds) {
+  const std::int64_t days = (seconds >= 0 ? seconds : seconds - 86399) / 86400;
+  const std::int64_t rest = seconds - days * 86400;
+  return {CivilFromDays(days), static_cast<int>(rest / 3600), static_cast<int>(rest / 60 % 60),
+          static_cast<int>(rest % 60)};
+}
+
+// "2015-01-22T11:50:00" or, with `compact`, "20150122T115000".
+std::string FormatWall(const WallClock& w, bool compact) {
+  std::string out;
+  const char* date_sep = compact ? "" : "-";
+  const char* time_sep = compact ? "" : ":";
+  AppendPadded(out, w.date.year, 4);
+  out += date_sep;
+  AppendPadded(out, w.date.month, 2);
+  out += date_sep;
+  AppendPadded(out, w.date.day, 2);
+  out += 'T';
+  AppendPadded(out, w.hour, 2);
+  out += time_sep;
+  AppendPadded(out, w.minute, 2);
+  out += time_sep;
+  AppendPadded(out, w.second, 2);
+  return out;
+}
+
+Result<int> ParseOffset(std::string_view s, std::size_t sign_pos, bool* minus_zero) {
+  const std::size_t first = sign_pos + 1;
+  for (std::size_t i = first; i < first + 4; ++i) {
+    if (i >= s.size() || !IsDigit(s[i])) {
+      return Invalid("expected 4 offset digits at " + Pos(i));
+    }
+  }
+  if (s.size() > first + 4)
+    return Invalid("unexpected character after the offset at " + Pos(first + 4));
+  const int hours = Digits(s, first, 2);
+  const int minutes = Digits(s, first + 2, 2);
+  const int total = hours * 60 + minutes;
+  if (minutes > 59 || total > kMaxOffsetMinutes) {
+    return Invalid("offset " + std::string(s.substr(sign_pos, 5)) + " out of range");
+  }
+  const bool negative = s[sign_pos] == '-';
+  *minus_zero = negative && total == 0;
+  return negative ? -total : total;
+}
+
+Status ValidateFields(const Hl7Time& t) {
+  using P = Hl7Time::Precision;
+  if (t.year == 0) return Invalid("year 0000 out of range");
+  if (t.precision >= P::kMonth && (t.month < 1 || t.month > 12)) {
+    return Invalid("month " + std::to_string(t.month) + " out of range");
+  }
+  if (t.precision >= P::kDay) {
+    if (t.day < 1 || t.day > 31) return Invalid("day " + std::to_string(t.day) + " out of range");
+    if (static_cast<unsigned>(t.day) > DaysInMonth(t.year, static_cast<unsigned>(t.month))) {
+      return Invalid("day " + std::to_string(t.day) + " does not exist in " +
+                     kMonthNames[t.month - 1] + " " + std::to_string(t.year));
+    }
+  }
+  if (t.hour > 23) return Invalid("hour " + std::to_string(t.hour) + " out of range");
+  if (t.minute > 59) return Invalid("minute " + std::to_string(t.minute) + " out of range");
+  if (t.second == 60) return Invalid("second 60 out of range (leap seconds are not supported)");
+  if (t.second > 59) return Invalid("second " + std::to_string(t.second) + " out of range");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Hl7Time> ParseHl7Time(std::string_view dtm) {
+  while (!dtm.empty() && dtm.back() == ' ') dtm.remove_suffix(1);  // devices pad fields
+  if (dtm.empty()) return Invalid("value is empty");
+  if (dtm.size() > kMaxLength) {
+    return Invalid("value is too long (" + std::to_string(dtm.size()) + " characters, at most " +
+                   std::to_string(kMaxLength) + ")");
+  }
+
+  Hl7Time t;
+  std::size_t i = 0;
+  while (i < dtm.size() && IsDigit(dtm[i])) ++i;
+  std::size_t digits = i;
+  if (digits >= 17) {
+    // Device quirk: YYYYMMDDHHMMSSmmm with the dot left out.
+    if (digits > 14 + kMaxFractionDigits) {
+      return Invalid("too many digits (" + std::to_string(digits) + ", at most 18)");
+    }
+    t.fraction = std::string(dtm.substr(14, digits - 14));
+    digits = 14;
+    if (i < dtm.size() && dtm[i] == '.') return Invalid("unexpected '.' at " + Pos(i));
+  } else if (digits > 14) {
+    return Invalid(std::to_string(digits) +
+                   " digits do not form a date/time (expected 4, 6, 8, "
+                   "10, 12, 14, 17 or 18)");
+  } else if (i < dtm.size() && dtm[i] == '.' && digits == 14) {
+    const std::size_t start = ++i;
+    while (i < dtm.size() && IsDigit(dtm[i])) ++i;
+    if (i == start) return Invalid("expected digits at " + Pos(i));
+    if (i - start > kMaxFractionDigits) return Invalid("fraction has more than 4 digits");
+    t.fraction = std::string(dtm.substr(start, i - start));
+  }
+
+  const bool at_offset =
+      i < dtm.size() &&
+      (dtm[i] == '+' || dtm[i] == '-' ||
+       (dtm[i] == ' ' && i + 1 < dtm.size() && (dtm[i + 1] == '+' || dtm[i + 1] == '-')));
+  if (i < dtm.size() && !at_offset) {
+    // A non-digit where the date/time could have gone on is a digit missing; after seconds
+    // (or the fraction) only an offset may follow.
+    if (dtm[i] == '.' && digits < 14) return Invalid("a fraction needs seconds, at " + Pos(i));
+    if (digits < 14 && t.fraction.empty()) return Invalid("expected digits at " + Pos(i));
+    return Invalid("expected '+' or '-' (UTC offset) at " + Pos(i));
+  }
+  if (digits < 4 || digits % 2 != 0) {
+    return Invalid("incomplete value: " + std::to_string(digits) +
+                   " digits (expected 4, 6, 8, 10, 12 or 14)");
+  }
+  if (at_offset) {
+    const std::size_t sign_pos = dtm[i] == ' ' ? i + 1 : i;
+    auto offset = ParseOffset(dtm, sign_pos, &t.minus_zero);
+    if (!offset.ok()) return offset.status();
+    t.has_offset = true;
+    t.offset_minutes = *offset;
+  }
+
+  t.precision = static_cast<Hl7Time::Precision>(digits / 2 - 2);  // 4 digits -> kYear, ...
+  t.year = Digits(dtm, 0, 4);
+  if (digits >= 6) t.month = Digits(dtm, 4, 2);
+  if (digits >= 8) t.day = Digits(dtm, 6, 2);
+  if (digits >= 10) t.hour = Digits(dtm, 8, 2);
+  if (digits >= 12) t.minute = Digits(dtm, 10, 2);
+  if (digits >= 14) t.second = Digits(dtm, 12, 2);
+  FHIRBRIDGE_RETURN_IF_ERROR(ValidateFields(t));
+  return t;
+}
+
+Result<FhirTime> ToFhirDateTime(const Hl7Time& t, const TimeZone* assume, DataIssues* issues) {
+  using P = Hl7Time::Precision;
+  FhirTime out;
+  const std::int64_t days =
+      DaysFromCivil(t.year, static_cast<unsigned>(t.month), static_cast<unsigned>(t.day));
+
+  if (t.precision <= P::kDay) {
+    // A FHIR date-only dateTime carries no offset (FHIR R4 2.1.28.0.1), so none is needed.
+    AppendPadded(out.date_time, t.year, 4);
+    AppendPadded(out.utc_key, t.year, 4);
+    if (t.precision >= P::kMonth) {
+      out.date_time += '-';
+      AppendPadded(out.date_time, t.month, 2);
+      AppendPadded(out.utc_key, t.month, 2);
+    }
+    if (t.precision >= P::kDay) {
+      out.date_time += '-';
+      AppendPadded(out.date_time, t.day, 2);
+      AppendPadded(out.utc_key, t.day, 2);
+    }
+    out.utc_seconds = days * 86400;
+    return out;
+  }
+
+  const std::int64_t local = days * 86400 + t.hour * 3600 + t.minute * 60 + t.second;
+  int offset_seconds = 0;
+  bool zulu = false;  // write "Z" rather than "+hh:mm"
+  if (t.has_offset) {
+    offset_seconds = t.offset_minutes * 60;
+    zulu = t.minus_zero;  // "-0000": the instant is UTC, the local offset unknown
+  } else if (assume != nullptr) {
+    const TimeZone::LocalResolution r = assume->Resolve(local);
+    if (r.count == 0) {
+      return Status::InvalidArgument("local time does not exist in " + assume->name() +
+                                     " (daylight-saving gap)");
+    }
+    offset_seconds = r.offsets[0];
+    if (r.count == 2 && issues != nullptr) {
+      issues->push_back(
+          DataIssue::Warning("value", "",
+                             "local time is ambiguous in " + assume->name() +
+                                 " (daylight-saving overlap): the earlier occurrence was taken"));
+    }
+    if (offset_seconds % 60 != 0 || std::abs(offset_seconds) > kMaxOffsetMinutes * 60) {
+      // Local mean time before standard time (e.g. -4:56:02 in New York before 1883) has no
+      // +hh:mm form: give the same instant in UTC instead.
+      zulu = true;
+      if (issues != nullptr) {
+        issues->push_back(DataIssue::Warning(
+            "value", "",
+            "the offset of " + assume->name() +
+                " at this local time is not whole minutes; the time is given in UTC"));
+      }
+    }
+  } else {
+    return Status::FailedPrecondition(
+        "local time without UTC offset: set assume_timezone for this source (or "
+        "--assume-timezone)");
+  }
+  out.utc_seconds = local - offset_seconds;
+  const std::string fraction = t.fraction.empty() ? "" : "." + t.fraction;
+
+  const bool shifted = zulu && !t.minus_zero && offset_seconds != 0;
+  out.date_time = FormatWall(FromSeconds(shifted ? out.utc_seconds : local), false) + fraction;
+  if (zulu) {
+    out.date_time += 'Z';
+  } else {
+    const int minutes = offset_seconds / 60;
+    out.date_time += minutes < 0 ? '-' : '+';
+    AppendPadded(out.date_time, std::abs(minutes) / 60, 2);
+    out.date_time += ':';
+    AppendPadded(out.date_time, std::abs(minutes) % 60, 2);
+  }
+  out.utc_key = FormatWall(FromSeconds(out.utc_seconds), true) + fraction + "Z";
+  return out;
+}
+
+Result<FhirTime> ToFhirInstant(const Hl7Time& t, const TimeZone* assume, DataIssues* issues) {
+  // FHIR instant: "YYYY-MM-DDThh:mm:ss[.sss](Z|+hh:mm)"; ToFhirDateTime already pads hour and
+  // minute precision to seconds and always gives an offset once there is a time.
+  if (t.precision < Hl7Time::Precision::kHour) {
+    return Status::InvalidArgument("HL7 DTM: a FHIR instant needs a time of day, not just a date");
+  }
+  return ToFhirDateTime(t, assume, issues);
+}
+
+}  // namespace fhirbridge::mappers

@@ -1,0 +1,414 @@
+#include "mappers/pcd01_model.h"
+
+#include <algorithm>
+#include <array>
+
+#include "mappers/fhir_values.h"
+
+namespace fhirbridge::mappers::pcd01 {
+
+namespace {
+
+using hl7v2::Element;
+using hl7v2::Segment;
+
+bool IsHex16(std::string_view s) {
+  if (s.size() != 16) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+bool IsOid(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+// Segments of ORU^R01 (HL7 v2.5–v2.8) and the most fields each may have in the latest of those
+// versions. More fields than that means two segments ran together (a lost terminator).
+struct SegmentRule {
+  std::string_view id;
+  std::size_t max_fields;
+};
+constexpr std::array<SegmentRule, 21> kOruSegments = {{
+    {"MSH", 30}, {"SFT", 10}, {"UAC", 5},  {"PID", 40}, {"PD1", 25}, {"NTE", 10}, {"NK1", 45},
+    {"PV1", 55}, {"PV2", 55}, {"ORC", 35}, {"OBR", 55}, {"TQ1", 15}, {"TQ2", 15}, {"CTD", 10},
+    {"OBX", 33}, {"PRT", 25}, {"SPM", 35}, {"FT1", 60}, {"CTI", 5},  {"DSC", 5},  {"EVN", 10},
+}};
+
+const SegmentRule* FindRule(std::string_view id) {
+  for (const SegmentRule& rule : kOruSegments)
+    if (rule.id == id) return &rule;
+  return nullptr;
+}
+
+// OBX-4 split into its dot-separated levels with trailing ".0" levels removed, so that an
+// MDS "1.0.0.0" becomes "1" and a channel "1.1.1.0" becomes "1.1.1" (IHE PCD TF-2 B.8.3).
+struct SubId {
+  std::array<std::string_view, 8> levels{};
+  std::size_t depth = 0;
+  std::size_t written_depth = 0;  // levels as sent, before trimming zeros
+  bool valid = true;
+};
+
+SubId SplitSubId(std::string_view s) {
+  SubId id;
+  if (s.empty()) return id;
+  while (true) {
+    const std::size_t dot = s.find('.');
+    if (id.written_depth == id.levels.size()) {
+      id.valid = false;
+      return id;
+    }
+    id.levels[id.written_depth++] = s.substr(0, dot);
+    if (dot == std::string_view::npos) break;
+    s.remove_prefix(dot + 1);
+  }
+  id.depth = id.written_depth;
+  while (id.depth > 1 && id.levels[id.depth - 1] == "0") --id.depth;
+  return id;
+}
+
+bool IsProperPrefix(const SubId& ancestor, const SubId& row) {
+  if (ancestor.depth == 0 || ancestor.depth >= row.depth) return false;
+  for (std::size_t i = 0; i < ancestor.depth; ++i)
+    if (ancestor.levels[i] != row.levels[i]) return false;
+  return true;
+}
+
+// True when the row describes the device tree rather than reporting a measurement:
+// OBX-4 n.0.0.0 / n.m.0.0 / n.m.k.0, or OBX-11 "X" with no value, or an MDC object/
+// infrastructure code (partitions 1 and 8: MDC_DEV_*) with no value.
+bool IsDeviceRow(const Segment& obx, const SubId& id) {
+  if (id.written_depth >= 4 && id.levels[id.written_depth - 1] == "0") return true;
+  const bool no_value = !obx.field(5).has_value();
+  if (!no_value) return false;
+  if (obx.field(11).raw() == "X") return true;
+  const Element code = obx.field(3);
+  if (code.component(3).raw() != "MDC") return false;
+  std::uint32_t cf = 0;
+  for (char c : code.component(1).raw()) {
+    if (c < '0' || c > '9') return false;
+    cf = cf * 10 + static_cast<std::uint32_t>(c - '0');
+    if (cf > 0xffffffu / 10) return false;
+  }
+  const std::uint32_t partition = cf >> 16;
+  return partition == 1 || partition == 8;
+}
+
+}  // namespace
+
+bool Context::HasError() const {
+  return std::any_of(issues.begin(), issues.end(), [](const DataIssue& i) {
+    return i.severity == DataIssue::Severity::kError || i.severity == DataIssue::Severity::kFatal;
+  });
+}
+
+std::string Context::Text(const Element& e) {
+  if (!e.has_value()) return {};
+  Result<std::string> text = e.Text();
+  if (!text.ok()) {
+    Error("value", e.location(), text.status().message());
+    return {};
+  }
+  return std::move(text).value();
+}
+
+const FhirTime* Context::Time(const Element& e) {
+  if (!e.has_value()) return nullptr;
+  const std::string_view raw = e.component(1).raw();
+  for (const TimeSeen& seen : time_memo) {
+    if (seen.raw != raw) continue;
+    if (seen.time == nullptr) Error(seen.error_code, e.location(), seen.error);
+    return seen.time;
+  }
+  auto fail = [&](std::string code, std::string text) -> const FhirTime* {
+    Error(code, e.location(), text);
+    time_memo.push_back({raw, nullptr, std::move(code), std::move(text)});
+    return nullptr;
+  };
+  Result<Hl7Time> parsed = ParseHl7Time(raw);
+  if (!parsed.ok()) return fail("value", "invalid date/time: " + parsed.status().message());
+  DataIssues time_issues;
+  Result<FhirTime> fhir = ToFhirDateTime(*parsed, opts.assume_timezone.get(), &time_issues);
+  for (DataIssue& issue : time_issues) {
+    issue.location = e.location().ToString();
+    issues.push_back(std::move(issue));
+  }
+  if (!fhir.ok()) {
+    // MAPPING.md "Time": a local time with no offset and no assume_timezone is a data issue.
+    return fail(
+        fhir.status().code() == Status::Code::kFailedPrecondition ? "business-rule" : "value",
+        fhir.status().message());
+  }
+  times.push_back(std::move(fhir).value());
+  time_memo.push_back({raw, &times.back(), {}, {}});
+  return &times.back();
+}
+
+std::optional<Identity> DeviceIdentity(Context& ctx, const Element& ei) {
+  if (!ei.has_value()) return std::nullopt;
+  const std::string e1 = ctx.Text(ei.component(1));
+  const std::string e2 = ctx.Text(ei.component(2));
+  const std::string e3 = ctx.Text(ei.component(3));
+  const std::string e4 = Upper(ctx.Text(ei.component(4)));
+  Identity id;
+  // IHE PCD TF-2 B.8.6: OBX-18 EI with universal id type EUI-64 (long form id^ns^eui^EUI-64, or
+  // the short form eui^EUI-64 some agents send).
+  std::string eui;
+  if (e4 == "EUI-64" || e4 == "EUI64") eui = e3.empty() ? e1 : e3;
+  if (eui.empty() && Upper(e2) == "EUI-64" && e3.empty()) eui = e1;
+  if (!eui.empty()) {
+    if (IsHex16(eui)) {
+      id.system = kEui64System;
+      id.value = Upper(eui);
+      id.key = id.value;
+      return id;
+    }
+    ctx.Warning("value", ei.location(),
+                "equipment identifier says EUI-64 but is not 16 hex digits; kept as a local id");
+  }
+  if (e4 == "ISO" && IsOid(e3) && !e1.empty()) {
+    id.system = "urn:oid:" + e3;
+    id.value = e1;
+  } else if (e1.rfind("urn:", 0) == 0) {
+    id.system = kUriSystem;
+    id.value = e1;
+  } else if ((e4 == "URN" || e4 == "URI") && !e3.empty()) {
+    id.system = kUriSystem;
+    id.value = e3;
+  } else {
+    const std::string& value = e1.empty() ? e3 : e1;
+    if (value.empty()) return std::nullopt;
+    // No global system: scope the id to this source and the namespace the sender gave.
+    id.system = "urn:fhirbridge:source:";
+    AppendIdentifierComponent(id.system, ctx.opts.source_name);
+    id.system += ":device-id";
+    const std::string& ns = !e2.empty() ? e2 : (e4 == "DNS" ? e3 : e2);
+    if (!ns.empty()) {
+      id.system += ':';
+      AppendIdentifierComponent(id.system, ns);
+    }
+    id.value = value;
+  }
+  AppendIdentifierComponent(id.key, id.value);
+  return id;
+}
+
+namespace {
+
+std::optional<PatientInfo> ReadPatient(Context& ctx, const Segment& pid) {
+  const hl7v2::Location pid3 = pid.field(3).location();
+  if (pid.field(31).raw() == "Y") {
+    ctx.Error("incomplete", pid.field(31).location(),
+              "PID-31 says the patient's identity is unknown: held as awaiting patient");
+    return std::nullopt;
+  }
+  const Element ids = pid.field(3);
+  for (std::size_t r = 1; r <= ids.repetition_count(); ++r) {
+    const Element cx = ids.repetition(r);
+    if (!cx.component(1).has_value()) continue;
+    PatientInfo patient;
+    patient.pid = pid;
+    patient.id.value = ctx.Text(cx.component(1));
+    patient.type_code = ctx.Text(cx.component(5));
+    const Element hd = cx.component(4);
+    const std::string hd1 = ctx.Text(hd.subcomponent(1));
+    const std::string hd2 = ctx.Text(hd.subcomponent(2));
+    const std::string hd3 = Upper(ctx.Text(hd.subcomponent(3)));
+    // MAPPING.md: an ISO OID assigning authority gives the system directly.
+    if (hd3 == "ISO" && IsOid(hd2)) {
+      patient.id.system = "urn:oid:" + hd2;
+    } else {
+      const std::string& name = hd1.empty() ? hd2 : hd1;
+      auto it = ctx.opts.identifier_systems.find(name);
+      if (it != ctx.opts.identifier_systems.end()) {
+        patient.id.system = it->second;
+      } else if (ctx.opts.unknown_assigning_authority ==
+                 Pcd01Options::UnknownAuthority::kHold) {
+        ctx.Error("incomplete", cx.location(),
+                  "PID-3 assigning authority '" + name +
+                      "' has no identifier system (sources[].identifier_systems): held as "
+                      "awaiting patient");
+        return std::nullopt;
+      } else {
+        patient.id.system = "urn:fhirbridge:source:";
+        AppendIdentifierComponent(patient.id.system, ctx.opts.source_name);
+        patient.id.system += ":patient-id:";
+        AppendIdentifierComponent(patient.id.system,
+                                  name.empty() ? (patient.type_code.empty() ? std::string("none")
+                                                                            : patient.type_code)
+                                               : name);
+        ctx.Warning("incomplete", cx.location(),
+                    "PID-3 assigning authority '" + name +
+                        "' is not configured in sources[].identifier_systems; the identifier "
+                        "is scoped to this source (" +
+                        patient.id.system + ")");
+      }
+    }
+    return patient;
+  }
+  ctx.Error("incomplete", pid3, "PID-3 holds no patient identifier: held as awaiting patient");
+  return std::nullopt;
+}
+
+// Resolves each row's nearest ancestor, kind, own device and own time.
+void ClassifyRows(Context& ctx, Group& group, std::vector<std::optional<hl7v2::Element>>& own_ei,
+                  Model& model) {
+  std::vector<SubId> ids;
+  ids.reserve(group.rows.size());
+  for (Row& row : group.rows) {
+    ids.push_back(SplitSubId(row.sub_id));
+    if (!ids.back().valid)
+      ctx.Error("value", row.obx.field(4).location(), "OBX-4 has more than 8 levels");
+  }
+  for (std::size_t i = 0; i < group.rows.size(); ++i) {
+    Row& row = group.rows[i];
+    // Rows come in tree order (IHE PCD TF-2 B.8.3), so the last ancestor before a row is its
+    // parent. Senders that break the order still get the deepest ancestor found anywhere.
+    for (std::size_t j = i; j-- > 0;) {
+      if (IsProperPrefix(ids[j], ids[i])) {
+        row.parent = static_cast<int>(j);
+        break;
+      }
+    }
+    std::size_t best_depth = row.parent >= 0 ? ids[row.parent].depth : 0;
+    for (std::size_t j = i + 1; j < group.rows.size(); ++j) {
+      if (IsProperPrefix(ids[j], ids[i]) && ids[j].depth > best_depth) {
+        best_depth = ids[j].depth;
+        row.parent = static_cast<int>(j);
+      }
+    }
+    if (IsDeviceRow(row.obx, ids[i])) {
+      row.kind = RowKind::kDevice;
+    } else if (!row.obx.field(5).has_value() && row.obx.field(2).empty()) {
+      row.kind = RowKind::kContainer;
+    } else if (row.parent >= 0 && group.rows[row.parent].obx.field(2).raw() == "NA" &&
+               group.rows[row.parent].kind == RowKind::kMetric) {
+      row.kind = RowKind::kFacet;
+    }
+    row.time = ctx.Time(row.obx.field(14));
+  }
+  // Devices: OBX-18 (or a PRT EQUIP participation) names the equipment; rows without one
+  // inherit their nearest ancestor's (MAPPING.md).
+  std::vector<int> own_device(group.rows.size(), -1);
+  for (std::size_t i = 0; i < group.rows.size(); ++i) {
+    if (!own_ei[i]) continue;
+    std::optional<Identity> id = DeviceIdentity(ctx, *own_ei[i]);
+    if (!id) continue;
+    auto found = std::find_if(model.devices.begin(), model.devices.end(), [&](const DeviceInfo& d) {
+      return d.id.system == id->system && d.id.value == id->value;
+    });
+    if (found == model.devices.end()) {
+      DeviceInfo device;
+      device.id = std::move(*id);
+      found = model.devices.insert(model.devices.end(), std::move(device));
+    }
+    if (!found->declared_by && group.rows[i].kind == RowKind::kDevice)
+      found->declared_by = group.rows[i].obx;
+    own_device[i] = static_cast<int>(found - model.devices.begin());
+  }
+  for (std::size_t i = 0; i < group.rows.size(); ++i) {
+    Row& row = group.rows[i];
+    int at = static_cast<int>(i);
+    for (std::size_t hops = 0; at >= 0 && hops <= group.rows.size(); ++hops) {
+      if (own_device[at] >= 0) {
+        row.device = own_device[at];
+        break;
+      }
+      at = group.rows[at].parent;
+    }
+    // Effective time: OBX-14, else the nearest ancestor's OBX-14, else OBR-7 (IHE PCD TF-2
+    // B.8.7: the observation-level time overrides the report's).
+    if (row.time) continue;
+    at = row.parent;
+    for (std::size_t hops = 0; at >= 0 && hops <= group.rows.size(); ++hops) {
+      if (group.rows[at].time) {
+        row.time = group.rows[at].time;
+        break;
+      }
+      at = group.rows[at].parent;
+    }
+    if (!row.time) row.time = group.start;
+  }
+}
+
+void CheckSegmentShape(Context& ctx, const Segment& seg) {
+  const SegmentRule* rule = FindRule(seg.id());
+  if (rule == nullptr) {
+    if (seg.id().front() == 'Z') {
+      ctx.Info("informational", seg.field(0).location(),
+               "site-defined segment " + std::string(seg.id()) + " ignored");
+    } else {
+      ctx.Warning("structure", seg.field(0).location(),
+                  "segment " + std::string(seg.id()) + " is not part of ORU^R01; ignored");
+    }
+    return;
+  }
+  if (seg.field_count() > rule->max_fields) {
+    ctx.Error("structure", seg.field(0).location(),
+              std::string(seg.id()) + " has " + std::to_string(seg.field_count()) +
+                  " fields but at most " + std::to_string(rule->max_fields) +
+                  " are defined: two segments joined by a lost terminator?");
+  }
+}
+
+}  // namespace
+
+Model ReadModel(Context& ctx) {
+  Model model;
+  // Equipment identifier of each row, by group (OBX-18, or PRT-10 of an EQUIP participation).
+  std::vector<std::vector<std::optional<Element>>> equipment;
+  std::optional<Segment> pid;
+  for (std::size_t i = 0; i < ctx.msg.segment_count(); ++i) {
+    const Segment seg = ctx.msg.segment(i);
+    const std::string_view id = seg.id();
+    CheckSegmentShape(ctx, seg);
+    if (id == "PID") {
+      if (pid) {
+        ctx.Error("not-supported", seg.field(0).location(),
+                  "a second PID: one PCD-01 message must report on one patient");
+      }
+      pid = seg;
+    } else if (id == "OBR") {
+      Group group{seg, ctx.Time(seg.field(7)), ctx.Time(seg.field(8)), {}};
+      model.groups.push_back(std::move(group));
+      equipment.emplace_back();
+    } else if (id == "OBX") {
+      if (model.groups.empty()) {
+        ctx.Error("structure", seg.field(0).location(), "OBX before any OBR");
+        continue;
+      }
+      Row row{seg, RowKind::kMetric, seg.field(4).raw(), -1, -1, nullptr, {}};
+      model.groups.back().rows.push_back(std::move(row));
+      const Element obx18 = seg.field(18);
+      equipment.back().push_back(obx18.has_value() ? std::optional<Element>(obx18) : std::nullopt);
+    } else if (id == "PRT" && !model.groups.empty() && !model.groups.back().rows.empty()) {
+      // HL7 v2.7+: the equipment of an observation may come as a PRT participation "EQUIP".
+      if (seg.field(4).component(1).raw() == "EQUIP" && seg.field(10).has_value() &&
+          !equipment.back().back())
+        equipment.back().back() = seg.field(10);
+    } else if (id == "NTE" && !model.groups.empty() && !model.groups.back().rows.empty()) {
+      model.groups.back().rows.back().notes.push_back(seg);
+    }
+  }
+  if (pid) {
+    model.patient = ReadPatient(ctx, *pid);
+  } else {
+    ctx.Error("incomplete", hl7v2::Location{}, "no PID segment: held as awaiting patient");
+  }
+  if (model.groups.empty())
+    ctx.Error("required", hl7v2::Location{}, "no OBR segment: nothing to map");
+  for (std::size_t g = 0; g < model.groups.size(); ++g)
+    ClassifyRows(ctx, model.groups[g], equipment[g], model);
+  return model;
+}
+
+}  // namespace fhirbridge::mappers::pcd01

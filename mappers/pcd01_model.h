@@ -1,0 +1,140 @@
+#pragma once
+
+// The first half of PCD-01 mapping: reading a parsed ORU^R01 into patient, device and
+// observation rows with their inherited times and devices. The second half (pcd01_resources)
+// turns rows into FHIR resources.
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "connectors/hl7v2/er7.h"
+#include "fhirbridge/issue.h"
+#include "mappers/hl7_time.h"
+#include "mappers/pcd01_mapper.h"
+#include "mappers/terminology.h"
+
+namespace fhirbridge::mappers::pcd01 {
+
+/// JSON that never changes for a mapper, built once (STYLE: the codings of an MDC code never
+/// change, so they are serialised once). Built by pcd01_resources.cpp.
+struct FragmentCache {
+  struct Vital {
+    std::string codings;         ///< MDC + LOINC (+ extra LOINC) coding objects, comma-separated
+    std::string component_code;  ///< `"code":{...}` for a BP component (LOINC first, then MDC)
+    std::string meta;            ///< `"profile":[...]`, the members of Observation.meta
+  };
+  std::unordered_map<std::uint32_t, Vital> vital;
+  std::string vital_category;  ///< `"category":[...vital-signs...]`
+  /// `"unit":..,"system":"http://unitsofmeasure.org","code":..` for every UCUM code the
+  /// terminology knows (keys view the terminology's text).
+  std::unordered_map<std::string_view, std::string> unit_members;
+  /// `"identifier":[{"system":"<observation system>","value":"` — the value and `"}]` follow.
+  std::string observation_identifier_prefix;
+  /// `"request":{"method":"POST","url":"Observation","ifNoneExist":"identifier=<system>|` — the
+  /// search-escaped value and `"}` follow.
+  std::string observation_request_prefix;
+
+  static FragmentCache Build(const Terminology& terms, const Pcd01Options& options);
+};
+
+/// Per-message state: inputs, the issues found so far, and helpers to report them.
+struct Context {
+  const Terminology& terms;
+  const Pcd01Options& opts;
+  const FragmentCache& cache;
+  const hl7v2::ParsedMessage& msg;
+  DataIssues issues;
+  std::string sender;  ///< MSH-3 as an identifier component (namespace id, else universal id)
+  /// Times converted so far, by their raw text: rows of one message share few distinct times.
+  std::deque<FhirTime> times;
+  struct TimeSeen {
+    std::string_view raw;
+    const FhirTime* time;    ///< null when the text was not usable
+    std::string error_code;  ///< why not, re-reported at every place the same text appears
+    std::string error;
+  };
+  std::vector<TimeSeen> time_memo;
+
+  void Error(std::string code, const hl7v2::Location& loc, std::string text) {
+    issues.push_back(DataIssue::Error(std::move(code), loc.ToString(), std::move(text)));
+  }
+  void Warning(std::string code, const hl7v2::Location& loc, std::string text) {
+    issues.push_back(DataIssue::Warning(std::move(code), loc.ToString(), std::move(text)));
+  }
+  void Info(std::string code, const hl7v2::Location& loc, std::string text) {
+    issues.push_back(DataIssue::Info(std::string(code), loc.ToString(), std::move(text)));
+  }
+  bool HasError() const;
+
+  /// The decoded text of an element; a malformed escape is reported here and gives "".
+  std::string Text(const hl7v2::Element& e);
+  /// Parses an HL7 DTM element into FHIR time; reports and returns null when invalid or when it
+  /// needs a time zone that the source does not configure. The time lives as long as `this`.
+  const FhirTime* Time(const hl7v2::Element& e);
+};
+
+/// An identifier as FHIR needs it for conditional create.
+struct Identity {
+  std::string system;
+  std::string value;
+  std::string key;  ///< short form used inside Observation identifiers
+};
+
+struct PatientInfo {
+  Identity id;
+  std::string type_code;  ///< CX-5 (MR, PI, ...), may be empty
+  std::optional<hl7v2::Segment> pid;
+};
+
+/// A Device resource to create: one per distinct device identity in the message.
+struct DeviceInfo {
+  Identity id;
+  std::optional<hl7v2::Segment> declared_by;  ///< the MDS/VMD row that named it, if any
+  std::string uuid;
+  std::string reference;  ///< `"device":{"reference":"urn:uuid:<uuid>"}`
+};
+
+enum class RowKind {
+  kDevice,     ///< MDS / VMD / channel row: describes the device tree
+  kContainer,  ///< no value and no type: groups its children (e.g. a BP compound row)
+  kMetric,     ///< a measurement → an Observation (or a component of one)
+  kFacet,      ///< an attribute of the waveform row above it (sample rate, data range)
+};
+
+struct Row {
+  hl7v2::Segment obx;
+  RowKind kind = RowKind::kMetric;
+  std::string_view sub_id;  ///< OBX-4 as sent
+  int device = -1;          ///< index into Model::devices, -1 = no device identity
+  int parent = -1;          ///< index of the nearest ancestor row in the same group, -1 = none
+  const FhirTime* time = nullptr;  ///< effective time after inheritance (owned by the Context)
+  std::vector<hl7v2::Segment> notes;  ///< NTE segments that follow the row
+};
+
+/// One OBR and the OBX rows under it.
+struct Group {
+  hl7v2::Segment obr;
+  const FhirTime* start = nullptr;  ///< OBR-7
+  const FhirTime* end = nullptr;    ///< OBR-8
+  std::vector<Row> rows;
+};
+
+struct Model {
+  std::optional<PatientInfo> patient;
+  std::vector<DeviceInfo> devices;
+  std::vector<Group> groups;
+};
+
+/// Reads the message. Problems go to ctx.issues; the model holds what could be read.
+Model ReadModel(Context& ctx);
+
+/// Parses a device identifier (EI: OBX-18, MSH-3 style HD) into an identity, or nullopt when
+/// the element is empty.
+std::optional<Identity> DeviceIdentity(Context& ctx, const hl7v2::Element& ei);
+
+}  // namespace fhirbridge::mappers::pcd01

@@ -1,0 +1,606 @@
+#include "mappers/pcd01_values.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+
+#include "mappers/fhir_values.h"
+#include "mappers/v2_datatypes.h"
+
+namespace fhirbridge::mappers::pcd01 {
+
+namespace {
+
+using hl7v2::Element;
+
+std::optional<std::uint32_t> ParseCode(std::string_view s) {
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return v;
+}
+
+void AppendMdc(JsonWriter& w, std::uint32_t code, std::string_view refid) {
+  w.BeginObject();
+  w.KeyString("system", kMdcSystem);
+  w.KeyString("code", std::to_string(code));
+  if (!refid.empty()) w.KeyString("display", refid);
+  w.EndObject();
+}
+
+// The CWE triplet (1 or 4) that names the MDC system, or 0.
+std::size_t MdcTriplet(const Element& cwe) {
+  if (cwe.component(3).raw() == "MDC") return 1;
+  if (cwe.component(6).raw() == "MDC") return 4;
+  return 0;
+}
+
+void WriteDataAbsent(JsonWriter& w, std::string_view reason) {
+  w.Key("dataAbsentReason");
+  w.BeginObject();
+  w.Key("coding");
+  w.BeginArray();
+  w.BeginObject();
+  w.KeyString("system", "http://terminology.hl7.org/CodeSystem/data-absent-reason");
+  w.KeyString("code", reason);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+}
+
+// A unit from OBX-6: UCUM when the sender gave it, else the MDC unit's UCUM equivalent.
+struct Unit {
+  std::string_view ucum;  // empty when unknown; views the message or the terminology
+  std::string display;    // what the sender called it, when there is no UCUM code
+};
+
+Unit ResolveUnit(Context& ctx, const Element& obx6, bool report) {
+  Unit unit;
+  if (!obx6.has_value()) return unit;
+  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
+    const std::string_view system = obx6.component(first + 2).raw();
+    const std::string_view code = obx6.component(first).raw();
+    // A UCUM code never needs an HL7 escape; one with an escape is not taken as UCUM.
+    if (system == "UCUM" && !code.empty() &&
+        code.find(ctx.msg.delimiters().escape) == std::string_view::npos) {
+      unit.ucum = code;
+      return unit;
+    }
+  }
+  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
+    const std::string_view system = obx6.component(first + 2).raw();
+    const std::string_view code = obx6.component(first).raw();
+    const std::string_view refid = obx6.component(first + 1).raw();
+    if (system != "MDC" && !(system.empty() && first == 1)) continue;
+    std::optional<std::uint32_t> cf = ParseCode(code);
+    if ((!cf || *cf == 0) && !refid.empty()) cf = ctx.terms.MdcUnitCodeForRefid(refid);
+    if (cf) {
+      if (auto ucum = ctx.terms.UcumForMdcUnit(*cf)) {
+        unit.ucum = *ucum;
+        return unit;
+      }
+    }
+  }
+  unit.display = ctx.Text(obx6.component(2).has_value() ? obx6.component(2) : obx6.component(1));
+  if (report) {
+    ctx.Warning("code-unknown", obx6.location(),
+                "unit is neither UCUM nor a known MDC unit; the Quantity carries it as text only");
+  }
+  return unit;
+}
+
+// `"unit":..,"system":..,"code":..` for a UCUM code: prebuilt for the codes the terminology
+// knows, written out for others.
+void WriteUcum(const Context& ctx, JsonWriter& w, std::string_view ucum) {
+  auto it = ctx.cache.unit_members.find(ucum);
+  if (it != ctx.cache.unit_members.end()) {
+    w.RawMembers(it->second);
+    return;
+  }
+  w.KeyString("unit", ucum);
+  w.KeyString("system", kUcumSystem);
+  w.KeyString("code", ucum);
+}
+
+void WriteQuantity(const Context& ctx, JsonWriter& w, std::string_view key,
+                   std::string_view decimal, const Unit& unit, std::string_view ucum,
+                   std::string_view comparator = {}) {
+  w.Key(key);
+  w.BeginObject();
+  w.Key("value");
+  w.NumberText(decimal);
+  if (!comparator.empty()) w.KeyString("comparator", comparator);
+  if (!ucum.empty()) {
+    WriteUcum(ctx, w, ucum);
+  } else if (!unit.display.empty()) {
+    w.KeyString("unit", unit.display);
+  }
+  w.EndObject();
+}
+
+// A decimal from text, reported at `where` when it is not a number.
+bool Decimal(Context& ctx, const Element& e, std::string& out) {
+  out.clear();
+  if (AppendFhirDecimal(out, e.raw())) return true;
+  ctx.Error("value", e.location(), "not a number");
+  return false;
+}
+
+// The fraction of a second a FhirTime's UTC key keeps.
+double Fraction(const FhirTime& t) {
+  double s = 0;
+  const std::size_t dot = t.utc_key.find('.');
+  if (dot == std::string::npos) return s;
+  double scale = 0.1;
+  for (std::size_t i = dot + 1; i < t.utc_key.size() && t.utc_key[i] >= '0' && t.utc_key[i] <= '9';
+       ++i, scale /= 10)
+    s += scale * (t.utc_key[i] - '0');
+  return s;
+}
+
+// Seconds from `start` to `end` (whole seconds and fractions apart, to keep the precision).
+double Elapsed(const FhirTime& start, const FhirTime& end) {
+  return static_cast<double>(end.utc_seconds - start.utc_seconds) + Fraction(end) - Fraction(start);
+}
+
+void WriteSampledData(Context& ctx, JsonWriter& w, const Group& group, int row_index,
+                      const Unit& unit) {
+  const Row& row = group.rows[row_index];
+  const Element samples = row.obx.field(5);
+  std::string data;
+  std::size_t count = 0;
+  for (std::size_t c = 1; c <= samples.component_count(); ++c) {
+    if (count > 0) data += ' ';
+    if (!AppendFhirDecimal(data, samples.component(c).raw())) {
+      ctx.Error("value", samples.component(c).location(), "waveform sample is not a number");
+      return;
+    }
+    ++count;
+  }
+  // Facets of the waveform row (IHE PCD TF-2 B.8.3 "NA" metrics): sample rate and data range.
+  std::string rate, low, high;
+  for (const Row& facet : group.rows) {
+    if (facet.kind != RowKind::kFacet || facet.parent != row_index) continue;
+    const std::string_view refid = facet.obx.field(3).component(2).raw();
+    if (refid == "MDC_ATTR_SAMP_RATE") {
+      Decimal(ctx, facet.obx.field(5), rate);
+    } else if (refid == "MDC_ATTR_DATA_RANGE") {
+      Decimal(ctx, facet.obx.field(5).component(1), low);
+      Decimal(ctx, facet.obx.field(5).component(2), high);
+    } else {
+      ctx.Warning("not-supported", facet.obx.field(3).location(),
+                  "waveform attribute not mapped to SampledData");
+    }
+  }
+  double period_ms = 0;
+  if (!rate.empty() && std::strtod(rate.c_str(), nullptr) > 0) {
+    period_ms = 1000.0 / std::strtod(rate.c_str(), nullptr);
+  } else if (row.time && group.end && count > 0 && Elapsed(*row.time, *group.end) > 0) {
+    // No rate facet: the OBR-7..OBR-8 interval divided by the sample count.
+    period_ms = 1000.0 * Elapsed(*row.time, *group.end) / static_cast<double>(count);
+  } else {
+    ctx.Error("required", row.obx.field(5).location(),
+              "waveform without a sample rate (MDC_ATTR_SAMP_RATE facet) or an OBR-7/OBR-8 "
+              "interval: the sample period is unknown");
+    return;
+  }
+  char period[32];
+  std::snprintf(period, sizeof period, "%.9g", period_ms);
+  w.Key("valueSampledData");
+  w.BeginObject();
+  w.Key("origin");
+  w.BeginObject();
+  w.Key("value");
+  w.NumberText("0");
+  if (!unit.ucum.empty()) WriteUcum(ctx, w, unit.ucum);
+  w.EndObject();
+  w.Key("period");
+  w.NumberText(period);
+  if (!low.empty()) {
+    w.Key("lowerLimit");
+    w.NumberText(low);
+  }
+  if (!high.empty()) {
+    w.Key("upperLimit");
+    w.NumberText(high);
+  }
+  w.Key("dimensions");
+  w.Int(1);
+  w.KeyString("data", data);
+  w.EndObject();
+}
+
+// SN: <comparator>^<num1>[^<separator>^<num2>] (HL7 v2 2.A.74).
+void WriteStructuredNumeric(Context& ctx, JsonWriter& w, const Row& row) {
+  const Element sn = row.obx.field(5);
+  const Unit unit = ResolveUnit(ctx, row.obx.field(6), true);
+  const std::string_view comparator = sn.component(1).raw();
+  const std::string_view separator = sn.component(3).raw();
+  std::string num1, num2;
+  if (!Decimal(ctx, sn.component(2), num1)) return;
+  if (separator.empty()) {
+    if (comparator.empty() || comparator == "=") {
+      WriteQuantity(ctx, w, "valueQuantity", num1, unit, unit.ucum);
+    } else if (comparator == "<" || comparator == ">" || comparator == "<=" ||
+               comparator == ">=") {
+      WriteQuantity(ctx, w, "valueQuantity", num1, unit, unit.ucum, comparator);
+    } else {
+      ctx.Error("value", sn.component(1).location(), "comparator cannot be expressed in FHIR");
+    }
+    return;
+  }
+  if (!Decimal(ctx, sn.component(4), num2)) return;
+  if (separator == "-") {
+    w.Key("valueRange");
+    w.BeginObject();
+    WriteQuantity(ctx, w, "low", num1, unit, unit.ucum);
+    WriteQuantity(ctx, w, "high", num2, unit, unit.ucum);
+    w.EndObject();
+  } else if (separator == ":" || separator == "/") {
+    w.Key("valueRatio");
+    w.BeginObject();
+    w.Key("numerator");
+    w.BeginObject();
+    w.Key("value");
+    w.NumberText(num1);
+    w.EndObject();
+    w.Key("denominator");
+    w.BeginObject();
+    w.Key("value");
+    w.NumberText(num2);
+    w.EndObject();
+    w.EndObject();
+  } else {
+    ctx.Error("value", sn.component(3).location(), "SN separator not supported (use - : or /)");
+  }
+}
+
+}  // namespace
+
+CodeInfo ResolveCode(Context& ctx, const Element& obx3) {
+  CodeInfo info;
+  const std::size_t t = MdcTriplet(obx3);
+  const hl7v2::Location where = obx3.location();
+  if (t == 0) {
+    // Not MDC: the sender's coding under its system (LOINC, SNOMED, or a private system).
+    const std::string_view system = obx3.component(3).raw();
+    std::string code;
+    AppendIdentifierComponent(code, obx3.component(1).raw());
+    info.key.clear();
+    AppendIdentifierComponent(info.key, system.empty() ? std::string_view("unspecified") : system);
+    info.key += ':';
+    info.key += code;
+    if (!obx3.component(1).has_value())
+      ctx.Error("required", where, "OBX-3 has no observation code");
+    return info;
+  }
+  const std::string_view code_text = obx3.component(t).raw();
+  const std::string_view refid = obx3.component(t + 1).raw();
+  const std::optional<std::uint32_t> code = ParseCode(code_text);
+  // The code the reference id names (0 = none); a plain integer keeps GCC's
+  // -Wmaybe-uninitialized quiet about optional<> here.
+  std::uint32_t refid_code = 0;
+  if (!refid.empty()) refid_code = ctx.terms.CodeForRefid(refid).value_or(0);
+  std::string problem;
+  if (!code) {
+    problem = "MDC code is not a number";
+  } else if (*code == 0) {
+    problem = "MDC code 0 (unspecified)";
+  } else if (*code < 0x10000 && refid_code != 0 && (refid_code & 0xffff) == *code) {
+    problem = "bare MDC term code without its partition (" + std::string(refid) + " is " +
+              std::to_string(refid_code) + ")";
+  } else if (const MdcTerm* term = ctx.terms.FindCode(*code)) {
+    if (refid.empty() || ctx.terms.IsConsistent(*code, refid)) {
+      info.mdc = *code;
+      info.refid = term->refid;
+    } else {
+      problem = "MDC code " + std::to_string(*code) + " is " + std::string(term->refid) +
+                " but the reference id says " + std::string(refid);
+    }
+  } else if (refid_code != 0) {
+    problem = "MDC code " + std::to_string(*code) + " is not " + std::string(refid) + " (" +
+              std::to_string(refid_code) + ")";
+  } else {
+    // A code our table does not know (newer nomenclature): keep it as MDC, no LOINC.
+    info.mdc = *code;
+    ctx.Info("code-unknown", where, "MDC code " + std::to_string(*code) +
+                                        " is not in the terminology table; mapped without LOINC");
+  }
+  if (info.mdc != 0) {
+    info.vital = ctx.terms.FindVitalSign(info.mdc);
+    info.key = std::to_string(info.mdc);
+    return info;
+  }
+  ctx.Warning("code-invalid", where,
+              problem + ": kept as the sender's coding, not as MDC (no LOINC, no vital sign)");
+  info.key = "MDC-as-sent:";
+  AppendIdentifierComponent(info.key, code_text);
+  if (code && *code == 0) {
+    info.key += ':';
+    AppendIdentifierComponent(info.key, refid);
+  }
+  return info;
+}
+
+void WriteCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeInfo& code) {
+  const std::size_t t = MdcTriplet(obx3);
+  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
+    if (!obx3.component(first).has_value()) continue;
+    if (first == t && code.mdc != 0) {
+      AppendMdc(w, code.mdc, code.refid.empty() ? obx3.component(first + 1).raw() : code.refid);
+      continue;
+    }
+    if (first == t) {
+      // An MDC triplet that failed the check: the sender's coding under a local system.
+      w.BeginObject();
+      std::string system = "urn:fhirbridge:source:";
+      AppendIdentifierComponent(system, ctx.opts.source_name);
+      system += ":code-system:MDC-as-sent";
+      w.KeyString("system", system);
+      w.KeyString("code", ctx.Text(obx3.component(first)));
+      if (obx3.component(first + 1).has_value())
+        w.KeyString("display", ctx.Text(obx3.component(first + 1)));
+      w.EndObject();
+      continue;
+    }
+    AppendCoding(ctx, w, obx3, first);
+  }
+}
+
+void WriteSenderCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeInfo& code,
+                        std::string_view present) {
+  const std::size_t t = MdcTriplet(obx3);
+  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
+    if (first == t || !obx3.component(first).has_value()) continue;
+    const std::string quoted = "\"code\":\"" + std::string(obx3.component(first).raw()) + "\"";
+    if (present.find(quoted) != std::string_view::npos) continue;
+    AppendCoding(ctx, w, obx3, first);
+  }
+  (void)code;
+}
+
+// HL7 table 0078 flags that FHIR R4's v3 ObservationInterpretation also defines, with their
+// CodeableConcept prebuilt.
+#define FHIRBRIDGE_INTERPRETATION(code)                                                      \
+  {code, "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"              \
+         "v3-ObservationInterpretation\",\"code\":\"" code "\"}]}"}
+constexpr std::pair<std::string_view, std::string_view> kInterpretations[] = {
+    FHIRBRIDGE_INTERPRETATION("H"),  FHIRBRIDGE_INTERPRETATION("L"),  FHIRBRIDGE_INTERPRETATION("HH"),
+    FHIRBRIDGE_INTERPRETATION("LL"), FHIRBRIDGE_INTERPRETATION("N"),  FHIRBRIDGE_INTERPRETATION("A"),
+    FHIRBRIDGE_INTERPRETATION("AA"), FHIRBRIDGE_INTERPRETATION("<"),  FHIRBRIDGE_INTERPRETATION(">"),
+    FHIRBRIDGE_INTERPRETATION("U"),  FHIRBRIDGE_INTERPRETATION("D"),  FHIRBRIDGE_INTERPRETATION("B"),
+    FHIRBRIDGE_INTERPRETATION("W"),  FHIRBRIDGE_INTERPRETATION("S"),  FHIRBRIDGE_INTERPRETATION("R"),
+    FHIRBRIDGE_INTERPRETATION("I"),
+};
+#undef FHIRBRIDGE_INTERPRETATION
+
+Flags ReadFlags(Context& ctx, const Element& obx8, bool report) {
+  Flags flags;
+  if (!obx8.has_value()) return flags;
+  for (std::size_t r = 1; r <= obx8.repetition_count(); ++r) {
+    const std::string_view flag = obx8.repetition(r).component(1).raw();
+    if (flag.empty()) continue;
+    Flags::Item item;
+    if (flag == "INV" || flag == "QUES") {
+      flags.unreliable = true;
+      item.json = flag == "INV" ? R"({"text":"INV: invalid measurement"})"
+                                : R"({"text":"QUES: questionable measurement"})";
+    } else if (flag == "DEMO" || flag == "TEST") {
+      flags.test_data = true;
+      continue;
+    } else if (flag == "NAV" || flag == "NI") {
+      flags.absent_reason = "unknown";
+      continue;
+    } else if (flag == "OFF") {
+      flags.absent_reason = "not-performed";
+      continue;
+    } else {
+      for (const auto& [code, json] : kInterpretations)
+        if (code == flag) item.json = json;
+      if (item.json.empty()) {
+        item.text = flag;
+        if (report) {
+          ctx.Warning("code-unknown", obx8.repetition(r).location(),
+                      "OBX-8 flag '" + std::string(flag) +
+                          "' has no FHIR interpretation; kept as text");
+        }
+      }
+    }
+    if (flags.item_count == Flags::kMaxItems) {
+      if (report)
+        ctx.Warning("too-long", obx8.location(), "more than 8 OBX-8 flags; the rest left out");
+      break;
+    }
+    flags.items[flags.item_count++] = item;
+  }
+  return flags;
+}
+
+void WriteInterpretation(JsonWriter& w, const Flags& flags) {
+  if (flags.item_count == 0) return;
+  w.Key("interpretation");
+  w.BeginArray();
+  for (std::size_t i = 0; i < flags.item_count; ++i) {
+    const Flags::Item& item = flags.items[i];
+    if (!item.json.empty()) {
+      w.RawValue(item.json);
+    } else {
+      w.BeginObject();
+      w.KeyString("text", item.text);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+}
+
+std::string_view ObservationStatus(Context& ctx, const Row& row) {
+  const Element obx11 = row.obx.field(11);
+  const std::string_view s = obx11.raw();
+  if (s == "F" || s == "U") return "final";
+  if (s == "C") return "corrected";
+  if (s == "A") return "amended";
+  if (s == "P" || s == "S") return "preliminary";
+  if (s == "R") return ctx.opts.status_for_r;
+  if (s == "D" || s == "W") return "entered-in-error";
+  if (s == "I") return "registered";
+  if (s == "X") {
+    ctx.Warning("value", obx11.location(),
+                "OBX-11 'X' (no result) on a row with a value: mapped as preliminary");
+    return "preliminary";
+  }
+  ctx.Warning("value", obx11.location(),
+              s.empty() ? "OBX-11 is empty: status unknown" : "OBX-11 status not known: unknown");
+  return "unknown";
+}
+
+bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital) {
+  const Element value = row.obx.field(5);
+  if (!value.has_value()) return true;  // dataAbsentReason needs no unit
+  const Unit unit = ResolveUnit(ctx, row.obx.field(6), false);
+  if (!unit.ucum.empty() && ctx.terms.ProfileUnit(vital, unit.ucum)) return true;
+  ctx.Warning("value", row.obx.field(6).location(),
+              "unit '" + (unit.ucum.empty() ? unit.display : std::string(unit.ucum)) +
+                  "' is not allowed by " +
+                  std::string(vital.profile_url) +
+                  ": mapped with its MDC code only, not as a vital sign");
+  return false;
+}
+
+void WriteNumericValue(Context& ctx, JsonWriter& w, const Row& row, const VitalSign* vital,
+                       const Flags& flags) {
+  const Element value = row.obx.field(5);
+  if (!flags.absent_reason.empty()) {
+    WriteDataAbsent(w, flags.absent_reason);
+    return;
+  }
+  if (!value.has_value()) {
+    WriteDataAbsent(w, "unknown");
+    return;
+  }
+  const std::string_view nm = value.repetition(1).raw();
+  if (auto sentinel = MderSentinelReason(nm)) {
+    WriteDataAbsent(w, *sentinel);
+    return;
+  }
+  std::string decimal;
+  if (!AppendFhirDecimal(decimal, nm)) {
+    ctx.Error("value", value.location(), "OBX-2 says NM but OBX-5 is not a number");
+    return;
+  }
+  const Unit unit = ResolveUnit(ctx, row.obx.field(6), true);
+  std::string_view ucum = unit.ucum;
+  if (vital != nullptr) {
+    if (auto profile_unit = ctx.terms.ProfileUnit(*vital, unit.ucum)) ucum = *profile_unit;
+  }
+  WriteQuantity(ctx, w, "valueQuantity", decimal, unit, ucum);
+}
+
+void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
+                const CodeInfo& code, const VitalSign* vital, const Flags& flags) {
+  const Row& row = group.rows[row_index];
+  const std::string_view type = row.obx.field(2).raw();
+  const Element value = row.obx.field(5);
+  (void)code;
+  if (type == "NM") return WriteNumericValue(ctx, w, row, vital, flags);
+  if (!flags.absent_reason.empty()) return WriteDataAbsent(w, flags.absent_reason);
+  if (!value.has_value()) return WriteDataAbsent(w, "unknown");
+  if (type == "ST" || type == "TX" || type == "FT") {
+    std::string text;
+    for (std::size_t r = 1; r <= value.repetition_count(); ++r) {
+      if (r > 1) text += '\n';
+      text += ctx.Text(value.repetition(r));
+    }
+    w.KeyString("valueString", text);
+  } else if (type == "CWE" || type == "CE" || type == "CNE" || type == "CF") {
+    if (!WriteCodeableConcept(ctx, w, "valueCodeableConcept", value.repetition(1)))
+      WriteDataAbsent(w, "unknown");
+  } else if (type == "SN") {
+    WriteStructuredNumeric(ctx, w, row);
+  } else if (type == "NA") {
+    WriteSampledData(ctx, w, group, row_index, ResolveUnit(ctx, row.obx.field(6), true));
+  } else if (type == "NR") {
+    const Unit unit = ResolveUnit(ctx, row.obx.field(6), true);
+    std::string low, high;
+    if (!Decimal(ctx, value.component(1), low) || !Decimal(ctx, value.component(2), high)) return;
+    w.Key("valueRange");
+    w.BeginObject();
+    WriteQuantity(ctx, w, "low", low, unit, unit.ucum);
+    WriteQuantity(ctx, w, "high", high, unit, unit.ucum);
+    w.EndObject();
+  } else if (type == "DTM" || type == "TS" || type == "DT") {
+    if (const FhirTime* t = ctx.Time(value)) w.KeyString("valueDateTime", t->date_time);
+  } else if (type.empty()) {
+    ctx.Error("required", row.obx.field(2).location(), "OBX-5 has a value but OBX-2 no type");
+  } else {
+    ctx.Error("not-supported", row.obx.field(2).location(),
+              "OBX-2 value type '" + std::string(type) + "' is not mapped");
+  }
+}
+
+void WriteIdentifierType(JsonWriter& w, std::string_view cx5) {
+  // HL7 table 0203 codes that devices' PID-3 carries in practice.
+  static constexpr std::array<std::string_view, 10> kTypes = {"MR", "PI", "PT", "AN", "SS",
+                                                              "DL", "PPN", "NH", "NI", "PN"};
+  if (std::find(kTypes.begin(), kTypes.end(), cx5) == kTypes.end()) return;
+  w.Key("type");
+  w.BeginObject();
+  w.Key("coding");
+  w.BeginArray();
+  w.BeginObject();
+  w.KeyString("system", "http://terminology.hl7.org/CodeSystem/v2-0203");
+  w.KeyString("code", cx5);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+}
+
+void WriteDemographics(Context& ctx, JsonWriter& w, const hl7v2::Segment& pid) {
+  const Element xpn = pid.field(5).repetition(1);
+  const std::string family = ctx.Text(xpn.component(1).subcomponent(1));
+  const std::string given = ctx.Text(xpn.component(2));
+  const std::string middle = ctx.Text(xpn.component(3));
+  if (!family.empty() || !given.empty()) {
+    w.Key("name");
+    w.BeginArray();
+    w.BeginObject();
+    if (xpn.component(7).raw() == "L") w.KeyString("use", "official");
+    if (!family.empty()) w.KeyString("family", family);
+    if (!given.empty() || !middle.empty()) {
+      w.Key("given");
+      w.BeginArray();
+      if (!given.empty()) w.String(given);
+      if (!middle.empty()) w.String(middle);
+      w.EndArray();
+    }
+    w.EndObject();
+    w.EndArray();
+  }
+  const std::string_view sex = pid.field(8).raw();
+  std::string_view gender;
+  if (sex == "M") gender = "male";
+  if (sex == "F") gender = "female";
+  if (sex == "O" || sex == "A") gender = "other";
+  if (sex == "U" || sex == "N") gender = "unknown";
+  if (!gender.empty()) {
+    w.KeyString("gender", gender);
+  } else if (!sex.empty()) {
+    ctx.Warning("code-unknown", pid.field(8).location(), "administrative sex not in HL7 table 0001");
+  }
+  const Element dob = pid.field(7);
+  if (dob.has_value()) {
+    Result<Hl7Time> t = ParseHl7Time(dob.component(1).raw());
+    if (!t.ok() || t->precision < Hl7Time::Precision::kDay) {
+      ctx.Warning("value", dob.location(), "birth date is not a valid date; left out");
+    } else {
+      char date[16];
+      std::snprintf(date, sizeof date, "%04d-%02d-%02d", t->year, t->month, t->day);
+      w.KeyString("birthDate", date);
+    }
+  }
+}
+
+}  // namespace fhirbridge::mappers::pcd01

@@ -1,0 +1,71 @@
+#pragma once
+
+// PCD-01 OBX fields → Observation elements: the code (OBX-3), value (OBX-2/5/6), flags (OBX-8),
+// status (OBX-11), and the patient's demographics (PID).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fhirbridge/json_writer.h"
+#include "mappers/pcd01_model.h"
+
+namespace fhirbridge::mappers::pcd01 {
+
+/// OBX-3 after checking it against the MDC table.
+struct CodeInfo {
+  std::uint32_t mdc = 0;              ///< the verified MDC code; 0 when the code is kept as sent
+  std::string_view refid;             ///< the table's reference id for `mdc`
+  const VitalSign* vital = nullptr;   ///< set when `mdc` is a FHIR vital sign
+  std::string key;                    ///< the code's part of the Observation identifier
+};
+
+/// Checks OBX-3 (MAPPING.md: number and reference id must agree; bare term codes, code 0 and
+/// private systems are kept as sent, with a warning, and never get a LOINC code).
+CodeInfo ResolveCode(Context& ctx, const hl7v2::Element& obx3);
+
+/// Writes the codings of OBX-3 for an Observation that is not a vital sign.
+void WriteCodings(Context& ctx, JsonWriter& w, const hl7v2::Element& obx3, const CodeInfo& code);
+/// Writes the sender's non-MDC codings of OBX-3 (e.g. a LOINC code it sent) unless `present`
+/// (JSON already written) contains the same code.
+void WriteSenderCodings(Context& ctx, JsonWriter& w, const hl7v2::Element& obx3,
+                        const CodeInfo& code, std::string_view present);
+
+/// OBX-8 abnormal/measurement-status flags (IHE PCD TF-2 Table B.8.8).
+struct Flags {
+  /// Observation.interpretation items: a prebuilt CodeableConcept (`json`), or a flag kept as
+  /// text (`text`, escaped when written). At most kMaxItems; more are reported and left out.
+  struct Item {
+    std::string_view json;
+    std::string_view text;
+  };
+  static constexpr std::size_t kMaxItems = 8;
+  Item items[kMaxItems];
+  std::size_t item_count = 0;
+  bool unreliable = false;         ///< INV / QUES
+  bool test_data = false;          ///< DEMO / TEST
+  std::string_view absent_reason;  ///< NAV / OFF / NI: data-absent-reason code
+};
+Flags ReadFlags(Context& ctx, const hl7v2::Element& obx8, bool report = false);
+/// Writes `"interpretation":[...]` when there are flags to write.
+void WriteInterpretation(JsonWriter& w, const Flags& flags);
+
+/// Observation.status from OBX-11 (MAPPING.md).
+std::string_view ObservationStatus(Context& ctx, const Row& row);
+
+/// True when the row's unit may be used by the vital-sign profile; warns when it may not.
+bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital);
+
+/// valueQuantity (NM) or dataAbsentReason.
+void WriteNumericValue(Context& ctx, JsonWriter& w, const Row& row, const VitalSign* vital,
+                       const Flags& flags);
+/// value[x] for any OBX-2 type, or dataAbsentReason.
+void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
+                const CodeInfo& code, const VitalSign* vital, const Flags& flags);
+
+/// Identifier.type from CX-5 (HL7 table 0203), when it is a code of that table.
+void WriteIdentifierType(JsonWriter& w, std::string_view cx5);
+/// Patient.name, gender and birthDate from PID-5/8/7, only when present.
+void WriteDemographics(Context& ctx, JsonWriter& w, const hl7v2::Segment& pid);
+
+}  // namespace fhirbridge::mappers::pcd01
