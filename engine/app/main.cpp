@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "engine/app/commands.h"
+
+int main(int argc, char** argv) { return fhirbridge::app::RunCli(argc, argv); }

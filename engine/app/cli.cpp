@@ -1,0 +1,63 @@
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "engine/app/commands.h"
+#include "fhirbridge/config.h"
+
+namespace fhirbridge::app {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: fhirbridge <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  convert [--format hl7v2] [--config FILE] [--source NAME] [--assume-timezone ZONE] "
+    "[FILE|-]\n"
+    "                      one FHIR transaction Bundle per input message, NDJSON on stdout\n"
+    "  check-config FILE   validate a configuration; lists every problem\n"
+    "  config-docs         print docs/configuration.md, generated from the settings table\n"
+    "  version             print the version\n";
+
+}  // namespace
+
+int RunCheckConfig(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.size() != 1) {
+    err << "usage: fhirbridge check-config FILE\n";
+    return 2;
+  }
+  Result<Config> config = LoadConfigFile(args[0], DefaultConfigSchema());
+  if (!config.ok()) {
+    err << config.status().message() << "\n";
+    return 1;
+  }
+  out << args[0] << ": OK\n";
+  return 0;
+}
+
+int RunConfigDocs(std::ostream& out) {
+  out << DefaultConfigSchema().Markdown();
+  return 0;
+}
+
+int RunCli(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "convert") return RunConvert(args, std::cin, std::cout, std::cerr);
+  if (command == "check-config") return RunCheckConfig(args, std::cout, std::cerr);
+  if (command == "config-docs") return RunConfigDocs(std::cout);
+  if (command == "version" || command == "--version") {
+    std::cout << "fhirbridge " << FHIRBRIDGE_VERSION << "\n";
+    return 0;
+  }
+  std::cerr << "fhirbridge: unknown command '" << command << "'\n" << kUsage;
+  return 2;
+}
+
+}  // namespace fhirbridge::app
