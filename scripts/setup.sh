@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (as root) and for CI:
+#
+#   scripts/setup.sh run    install what is missing, build, run fhirbridge on its defaults
+#   scripts/setup.sh test   install what is missing, build, run the whole test suite
+#                           (normal build, then ASan+UBSan, then the fuzzers for a bounded time,
+#                           then clang-format) — .ci/run calls this
+#
+# Environment: BUILD_DIR (default build), JOBS (default: number of cores),
+# FUZZ_SECONDS (default 45 per fuzzer).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+MODE=${1:-}
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-45}
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Debian 12 packages the build, the tests and the tools need.
+PACKAGES=(
+  build-essential cmake pkg-config git python3 tzdata ca-certificates
+  clang clang-format
+  libpoco-dev rapidjson-dev libpugixml-dev libcurl4-openssl-dev libssl-dev
+  libboost-test-dev libsqlite3-dev libpq-dev
+  nodejs npm
+)
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    # nodejs/npm may come from elsewhere on the machine (a newer Node is fine).
+    if [[ $p == nodejs ]] && command -v node >/dev/null; then continue; fi
+    if [[ $p == npm ]] && command -v npm >/dev/null; then continue; fi
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    say "installing: ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "setup.sh: packages are missing and this is not root: apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+configure_and_build() {  # dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFHIRBRIDGE_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+run_tests() {  # dir
+  (cd "$1" && ctest --output-on-failure -j "$JOBS")
+}
+
+fuzz() {
+  say "fuzzing (${FUZZ_SECONDS}s per target, clang libFuzzer + ASan/UBSan)"
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DFHIRBRIDGE_FUZZ=ON >/dev/null
+  cmake --build "$BUILD_DIR-fuzz" -j "$JOBS" --target er7_fuzz pcd01_fuzz
+  local seeds
+  for target in er7_fuzz pcd01_fuzz; do
+    seeds=$(mktemp -d)
+    cp "$ROOT"/mappers/testdata/pcd01/*.hl7 "$seeds"/
+    if [[ -d "$ROOT/../shared/data/hl7v2" ]]; then cp "$ROOT"/../shared/data/hl7v2/*.hl7 "$seeds"/; fi
+    "$(find "$BUILD_DIR-fuzz" -type f -name "$target" -perm -u+x | head -n 1)" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
+      -print_final_stats=1 "$seeds" 2>&1 | tail -n 12
+    rm -rf "$seeds"
+  done
+}
+
+check_format() {
+  say "clang-format"
+  local files
+  files=$(git ls-files '*.cpp' '*.h')
+  clang-format --dry-run --Werror $files
+}
+
+case "$MODE" in
+  run)
+    install_missing
+    say "building"
+    configure_and_build "$BUILD_DIR"
+    say "fhirbridge convert on the bundled sample (docs/examples/)"
+    exec "$BUILD_DIR/engine/app/fhirbridge" convert --config docs/examples/bedside-monitors.json \
+      docs/examples/pcd01-bedside-monitor.hl7
+    ;;
+  test)
+    install_missing
+    say "installing the test FHIR server (npm ci)"
+    (cd conformance/fhir-server && npm ci --no-audit --no-fund --loglevel=error)
+    say "build and test"
+    configure_and_build "$BUILD_DIR"
+    run_tests "$BUILD_DIR"
+    say "build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
+    configure_and_build "$BUILD_DIR-asan" -DFHIRBRIDGE_SANITIZE=ON
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests "$BUILD_DIR-asan"
+    fuzz
+    check_format
+    say "all checks passed"
+    ;;
+  *)
+    echo "usage: scripts/setup.sh run|test" >&2
+    exit 2
+    ;;
+esac
