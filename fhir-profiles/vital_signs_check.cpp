@@ -150,9 +150,8 @@ void CheckVitalSignObservation(const rapidjson::Value& obs, const std::string& p
   if (Str(obs.HasMember("subject") ? obs["subject"] : obs, "reference").empty())
     issues.push_back({path + ".subject", "required reference"});
   const std::string when = obs.HasMember("effectiveDateTime") ? Str(obs, "effectiveDateTime")
-                           : obs.HasMember("effectivePeriod")
-                               ? Str(obs["effectivePeriod"], "start")
-                               : std::string();
+                           : obs.HasMember("effectivePeriod") ? Str(obs["effectivePeriod"], "start")
+                                                              : std::string();
   if (when.empty()) {
     issues.push_back({path + ".effective[x]", "required (vs-1)"});
   } else if (!std::regex_match(when, DateTimePattern())) {

@@ -22,8 +22,8 @@ struct ProfileIssue {
 /// requirements that differ between profiles.
 struct VitalProfile {
   const char* url;
-  const char* loinc;                 ///< required LOINC code in Observation.code
-  std::vector<const char*> units;    ///< allowed UCUM codes for valueQuantity (empty: panel)
+  const char* loinc;               ///< required LOINC code in Observation.code
+  std::vector<const char*> units;  ///< allowed UCUM codes for valueQuantity (empty: panel)
 };
 
 /// The R4 vital-signs profiles, by LOINC code. Null when the code is not a vital sign.

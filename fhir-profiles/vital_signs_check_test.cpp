@@ -37,9 +37,9 @@ BOOST_AUTO_TEST_SUITE(vital_signs_check)
 // The official R4 vital-sign examples meet their profiles.
 BOOST_AUTO_TEST_CASE(official_examples_pass) {
   for (const char* name :
-       {"Observation-heart-rate.json", "Observation-satO2.json", "Observation-respiratory-rate.json",
-        "Observation-body-temperature.json", "Observation-body-height.json",
-        "Observation-blood-pressure.json", "Observation-bmi.json",
+       {"Observation-heart-rate.json", "Observation-satO2.json",
+        "Observation-respiratory-rate.json", "Observation-body-temperature.json",
+        "Observation-body-height.json", "Observation-blood-pressure.json", "Observation-bmi.json",
         "Observation-head-circumference.json", "Observation-blood-pressure-dar.json"}) {
     rapidjson::Document doc = ReadExample(name);
     const auto issues = Check(doc);

@@ -52,7 +52,8 @@ bool AppendFhirDecimal(std::string& out, std::string_view nm) {
   }
   const std::size_t dot = nm.find('.');
   std::string_view integer = nm.substr(0, dot);
-  std::string_view fraction = dot == std::string_view::npos ? std::string_view() : nm.substr(dot + 1);
+  std::string_view fraction =
+      dot == std::string_view::npos ? std::string_view() : nm.substr(dot + 1);
   if (integer.empty() && fraction.empty()) return false;
   for (char c : integer)
     if (!IsDigit(c)) return false;
@@ -96,8 +97,8 @@ std::string DeterministicUuid(std::string_view kind, std::string_view text) {
 void AppendDeterministicUuid(std::string& out, std::string_view kind, std::string_view text) {
   std::uint64_t hi = Hash64(text, 0x9e3779b97f4a7c15ULL, kind);
   std::uint64_t lo = Hash64(text, 0x632be59bd9b4e019ULL, kind);
-  hi = (hi & ~0xf000ULL) | 0x8000ULL;                              // version 8
-  lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);                   // RFC 4122 variant
+  hi = (hi & ~0xf000ULL) | 0x8000ULL;              // version 8
+  lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
   AppendHex(out, hi >> 32, 8);
   out += '-';
   AppendHex(out, (hi >> 16) & 0xffff, 4);
@@ -117,8 +118,8 @@ std::string HashHex64(std::string_view text) {
 
 void AppendIdentifierComponent(std::string& out, std::string_view text) {
   for (unsigned char c : text) {
-    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsDigit(c) ||
-                       c == '.' || c == '_' || c == '~' || c == '-';
+    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsDigit(c) || c == '.' ||
+                       c == '_' || c == '~' || c == '-';
     if (plain) {
       out += static_cast<char>(c);
     } else {

@@ -31,8 +31,9 @@ void CheckProfile(pcd01::Context& ctx) {
     if (msh21.repetition(r).component(3).raw().find(kPcd01ProfileOid) != std::string_view::npos)
       return;
   }
-  ctx.Info("informational", msh21.location(),
-           "MSH-21 does not name the IHE PCD-01 profile; mapped as PCD-01 because MSH-9 is ORU^R01");
+  ctx.Info(
+      "informational", msh21.location(),
+      "MSH-21 does not name the IHE PCD-01 profile; mapped as PCD-01 because MSH-9 is ORU^R01");
 }
 
 }  // namespace
@@ -69,8 +70,8 @@ Mapped Pcd01Mapper::Map(std::string_view raw) const {
 Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
   Mapped out;
   out.control_id = std::string(msg.control_id());
-  pcd01::Context ctx{impl_->terms, impl_->options, impl_->fragments, msg, {}, SenderKey(msg), {},
-                     {}};
+  pcd01::Context ctx{
+      impl_->terms, impl_->options, impl_->fragments, msg, {}, SenderKey(msg), {}, {}};
   if (msg.message_type() != "ORU" || msg.trigger_event() != "R01") {
     const hl7v2::Element msh9 = msg.segment(0).field(9);
     ctx.Error("not-supported", msh9.location(),

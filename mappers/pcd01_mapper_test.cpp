@@ -64,7 +64,8 @@ std::string ConvertForGolden(const Pcd01Mapper& mapper, const std::string& input
       for (const profiles::ProfileIssue& issue : profiles::CheckTransactionBundle(doc))
         BOOST_ERROR("profile check: " << issue.path << ": " << issue.text);
       for (const DataIssue& i : mapped.issues)
-        out += std::string("#") + SeverityCode(i.severity) + " " + i.location + ": " + i.text + "\n";
+        out +=
+            std::string("#") + SeverityCode(i.severity) + " " + i.location + ": " + i.text + "\n";
     } else {
       const std::string outcome = RenderOperationOutcome(mapped.issues);
       ParseJson(outcome);
@@ -84,10 +85,9 @@ void RunGoldenFolder(const fs::path& inputs, const Pcd01Options& options) {
   for (const fs::path& file : files) {
     BOOST_TEST_CONTEXT(file.filename()) {
       const std::string output = ConvertForGolden(mapper, testing::ReadFile(file));
-      testing::ExpectGolden(
-          fs::path(FHIRBRIDGE_SOURCE_DIR) / "mappers/testdata/golden" /
-              (file.stem().string() + ".ndjson"),
-          output);
+      testing::ExpectGolden(fs::path(FHIRBRIDGE_SOURCE_DIR) / "mappers/testdata/golden" /
+                                (file.stem().string() + ".ndjson"),
+                            output);
     }
   }
 }

@@ -231,8 +231,7 @@ std::optional<PatientInfo> ReadPatient(Context& ctx, const Segment& pid) {
       auto it = ctx.opts.identifier_systems.find(name);
       if (it != ctx.opts.identifier_systems.end()) {
         patient.id.system = it->second;
-      } else if (ctx.opts.unknown_assigning_authority ==
-                 Pcd01Options::UnknownAuthority::kHold) {
+      } else if (ctx.opts.unknown_assigning_authority == Pcd01Options::UnknownAuthority::kHold) {
         ctx.Error("incomplete", cx.location(),
                   "PID-3 assigning authority '" + name +
                       "' has no identifier system (sources[].identifier_systems): held as "
@@ -242,10 +241,10 @@ std::optional<PatientInfo> ReadPatient(Context& ctx, const Segment& pid) {
         patient.id.system = "urn:fhirbridge:source:";
         AppendIdentifierComponent(patient.id.system, ctx.opts.source_name);
         patient.id.system += ":patient-id:";
-        AppendIdentifierComponent(patient.id.system,
-                                  name.empty() ? (patient.type_code.empty() ? std::string("none")
-                                                                            : patient.type_code)
-                                               : name);
+        AppendIdentifierComponent(
+            patient.id.system,
+            name.empty() ? (patient.type_code.empty() ? std::string("none") : patient.type_code)
+                         : name);
         ctx.Warning("incomplete", cx.location(),
                     "PID-3 assigning authority '" + name +
                         "' is not configured in sources[].identifier_systems; the identifier "

@@ -112,7 +112,7 @@ struct Row {
   std::string_view sub_id;  ///< OBX-4 as sent
   int device = -1;          ///< index into Model::devices, -1 = no device identity
   int parent = -1;          ///< index of the nearest ancestor row in the same group, -1 = none
-  const FhirTime* time = nullptr;  ///< effective time after inheritance (owned by the Context)
+  const FhirTime* time = nullptr;     ///< effective time after inheritance (owned by the Context)
   std::vector<hl7v2::Segment> notes;  ///< NTE segments that follow the row
 };
 

@@ -14,7 +14,8 @@ namespace {
 
 using hl7v2::Element;
 
-constexpr std::string_view kVitalSignsProfile = "http://hl7.org/fhir/StructureDefinition/vitalsigns";
+constexpr std::string_view kVitalSignsProfile =
+    "http://hl7.org/fhir/StructureDefinition/vitalsigns";
 
 void AppendMdcCoding(std::string& out, std::uint32_t code, std::string_view refid) {
   out += R"({"system":"urn:iso:std:iso:11073:10101","code":")";
@@ -52,7 +53,8 @@ struct Planned {
 
 const Row& MainRow(const Planned& p) { return p.group->rows[p.main_row]; }
 
-std::string IdentityOf(Context& ctx, const Model& model, const Row& row, std::string_view code_key) {
+std::string IdentityOf(Context& ctx, const Model& model, const Row& row,
+                       std::string_view code_key) {
   std::string id;
   AppendIdentifierComponent(id, ctx.sender);
   id += '/';
@@ -337,9 +339,9 @@ void WriteObservation(Context& ctx, const FragmentCache& cache, const Model& mod
     WriteSenderCodings(ctx, w, row.obx.field(3), p.code, /*skip_loinc=*/fragments->codings);
   } else if (panel) {
     std::string coding;
-    AppendMdcCoding(coding, p.panel_code, ctx.terms.FindCode(p.panel_code)
-                                              ? ctx.terms.FindCode(p.panel_code)->refid
-                                              : std::string_view());
+    AppendMdcCoding(coding, p.panel_code,
+                    ctx.terms.FindCode(p.panel_code) ? ctx.terms.FindCode(p.panel_code)->refid
+                                                     : std::string_view());
     w.RawValue(coding);
   } else {
     WriteCodings(ctx, w, row.obx.field(3), p.code);
@@ -348,7 +350,8 @@ void WriteObservation(Context& ctx, const FragmentCache& cache, const Model& mod
   w.EndObject();
   w.RawMembers(subject);
   WriteEffective(w, row, *p.group, value_type == "NA");
-  if (!panel) WriteValue(ctx, w, *p.group, p.main_row, p.code, vital ? p.code.vital : nullptr, flags);
+  if (!panel)
+    WriteValue(ctx, w, *p.group, p.main_row, p.code, vital ? p.code.vital : nullptr, flags);
   WriteRowDetails(ctx, w, row, flags, model, panel);
   if (panel) {
     w.Key("component");
@@ -370,8 +373,7 @@ void WriteObservation(Context& ctx, const FragmentCache& cache, const Model& mod
   w.EndObject();
 }
 
-void WritePatient(Context& ctx, const PatientInfo& patient, std::string_view uuid,
-                  JsonWriter& w) {
+void WritePatient(Context& ctx, const PatientInfo& patient, std::string_view uuid, JsonWriter& w) {
   w.BeginObject();
   w.KeyString("fullUrl", "urn:uuid:" + std::string(uuid));
   w.Key("resource");

@@ -20,12 +20,14 @@ std::string Message(const std::string& pid3 = "MRN1^^^HOSP^MR", const std::strin
                     const std::string& obx11 = "F", const std::string& control_id = "C1") {
   return "MSH|^~\\&|GW^0123456789ABCDEF^EUI-64||||20240315101500||ORU^R01^ORU_R01|" + control_id +
          "|P|2.6\r"
-         "PID|||" + pid3 + "||Doe^Jane\r"
+         "PID|||" +
+         pid3 +
+         "||Doe^Jane\r"
          "OBR|1|||182777000^monitoring of patient^SCT|||20240315101200\r"
          "OBX|1||69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC|1.0.0.0|||||||X|||||||"
          "MON^^0011223344556677^EUI-64\r"
-         "OBX|2|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|97|262688^MDC_DIM_PERCENT^MDC||" + obx8 +
-         "|||" + obx11 + "\r";
+         "OBX|2|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|97|262688^MDC_DIM_PERCENT^MDC||" +
+         obx8 + "|||" + obx11 + "\r";
 }
 
 Pcd01Options Options() {
@@ -172,10 +174,13 @@ BOOST_AUTO_TEST_CASE(parse_limits_are_enforced) {
 }
 
 BOOST_AUTO_TEST_CASE(errors_never_quote_patient_data) {
-  const Mapped m = Pcd01Mapper(Terms(), Options()).Map(
-      "MSH|^~\\&|GW||||20240315101500||ORU^R01|C9|P|2.6\rPID|||SECRETMRN^^^HOSP^MR||Secretname^"
-      "Jane\rOBR|1|||x|||20240315101200\rOBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|"
-      "notanumber|262688^MDC_DIM_PERCENT^MDC\r");
+  const Mapped m =
+      Pcd01Mapper(Terms(), Options())
+          .Map(
+              "MSH|^~\\&|GW||||20240315101500||ORU^R01|C9|P|2.6\rPID|||SECRETMRN^^^HOSP^MR||"
+              "Secretname^"
+              "Jane\rOBR|1|||x|||20240315101200\rOBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|"
+              "notanumber|262688^MDC_DIM_PERCENT^MDC\r");
   BOOST_TEST(!m.ok());
   const std::string outcome = RenderOperationOutcome(m.issues);
   BOOST_TEST(outcome.find("SECRETMRN") == std::string::npos);

@@ -225,8 +225,7 @@ void WriteStructuredNumeric(Context& ctx, JsonWriter& w, const Row& row) {
   if (separator.empty()) {
     if (comparator.empty() || comparator == "=") {
       WriteQuantity(ctx, w, "valueQuantity", num1, unit, unit.ucum);
-    } else if (comparator == "<" || comparator == ">" || comparator == "<=" ||
-               comparator == ">=") {
+    } else if (comparator == "<" || comparator == ">" || comparator == "<=" || comparator == ">=") {
       WriteQuantity(ctx, w, "valueQuantity", num1, unit, unit.ucum, comparator);
     } else {
       ctx.Error("value", sn.component(1).location(), "comparator cannot be expressed in FHIR");
@@ -307,8 +306,9 @@ CodeInfo ResolveCode(Context& ctx, const Element& obx3) {
   } else {
     // A code our table does not know (newer nomenclature): keep it as MDC, no LOINC.
     info.mdc = *code;
-    ctx.Info("code-unknown", where, "MDC code " + std::to_string(*code) +
-                                        " is not in the terminology table; mapped without LOINC");
+    ctx.Info("code-unknown", where,
+             "MDC code " + std::to_string(*code) +
+                 " is not in the terminology table; mapped without LOINC");
   }
   if (info.mdc != 0) {
     info.vital = ctx.terms.FindVitalSign(info.mdc);
@@ -365,16 +365,21 @@ void WriteSenderCodings(Context& ctx, JsonWriter& w, const Element& obx3, const 
 
 // HL7 table 0078 flags that FHIR R4's v3 ObservationInterpretation also defines, with their
 // CodeableConcept prebuilt.
-#define FHIRBRIDGE_INTERPRETATION(code)                                                      \
-  {code, "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"              \
-         "v3-ObservationInterpretation\",\"code\":\"" code "\"}]}"}
+#define FHIRBRIDGE_INTERPRETATION(code)                                     \
+  {                                                                         \
+    code,                                                                   \
+        "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/" \
+        "v3-ObservationInterpretation\",\"code\":\"" code "\"}]}"           \
+  }
 constexpr std::pair<std::string_view, std::string_view> kInterpretations[] = {
-    FHIRBRIDGE_INTERPRETATION("H"),  FHIRBRIDGE_INTERPRETATION("L"),  FHIRBRIDGE_INTERPRETATION("HH"),
-    FHIRBRIDGE_INTERPRETATION("LL"), FHIRBRIDGE_INTERPRETATION("N"),  FHIRBRIDGE_INTERPRETATION("A"),
-    FHIRBRIDGE_INTERPRETATION("AA"), FHIRBRIDGE_INTERPRETATION("<"),  FHIRBRIDGE_INTERPRETATION(">"),
-    FHIRBRIDGE_INTERPRETATION("U"),  FHIRBRIDGE_INTERPRETATION("D"),  FHIRBRIDGE_INTERPRETATION("B"),
-    FHIRBRIDGE_INTERPRETATION("W"),  FHIRBRIDGE_INTERPRETATION("S"),  FHIRBRIDGE_INTERPRETATION("R"),
-    FHIRBRIDGE_INTERPRETATION("I"),
+    FHIRBRIDGE_INTERPRETATION("H"),  FHIRBRIDGE_INTERPRETATION("L"),
+    FHIRBRIDGE_INTERPRETATION("HH"), FHIRBRIDGE_INTERPRETATION("LL"),
+    FHIRBRIDGE_INTERPRETATION("N"),  FHIRBRIDGE_INTERPRETATION("A"),
+    FHIRBRIDGE_INTERPRETATION("AA"), FHIRBRIDGE_INTERPRETATION("<"),
+    FHIRBRIDGE_INTERPRETATION(">"),  FHIRBRIDGE_INTERPRETATION("U"),
+    FHIRBRIDGE_INTERPRETATION("D"),  FHIRBRIDGE_INTERPRETATION("B"),
+    FHIRBRIDGE_INTERPRETATION("W"),  FHIRBRIDGE_INTERPRETATION("S"),
+    FHIRBRIDGE_INTERPRETATION("R"),  FHIRBRIDGE_INTERPRETATION("I"),
 };
 #undef FHIRBRIDGE_INTERPRETATION
 
@@ -404,9 +409,9 @@ Flags ReadFlags(Context& ctx, const Element& obx8, bool report) {
       if (item.json.empty()) {
         item.text = flag;
         if (report) {
-          ctx.Warning("code-unknown", obx8.repetition(r).location(),
-                      "OBX-8 flag '" + std::string(flag) +
-                          "' has no FHIR interpretation; kept as text");
+          ctx.Warning(
+              "code-unknown", obx8.repetition(r).location(),
+              "OBX-8 flag '" + std::string(flag) + "' has no FHIR interpretation; kept as text");
         }
       }
     }
@@ -464,8 +469,7 @@ bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital) {
   if (!unit.ucum.empty() && ctx.terms.ProfileUnit(vital, unit.ucum)) return true;
   ctx.Warning("value", row.obx.field(6).location(),
               "unit '" + (unit.ucum.empty() ? unit.display : std::string(unit.ucum)) +
-                  "' is not allowed by " +
-                  std::string(vital.profile_url) +
+                  "' is not allowed by " + std::string(vital.profile_url) +
                   ": mapped with its MDC code only, not as a vital sign");
   return false;
 }
@@ -543,7 +547,7 @@ void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
 
 void WriteIdentifierType(JsonWriter& w, std::string_view cx5) {
   // HL7 table 0203 codes that devices' PID-3 carries in practice.
-  static constexpr std::array<std::string_view, 10> kTypes = {"MR", "PI", "PT", "AN", "SS",
+  static constexpr std::array<std::string_view, 10> kTypes = {"MR", "PI",  "PT", "AN", "SS",
                                                               "DL", "PPN", "NH", "NI", "PN"};
   if (std::find(kTypes.begin(), kTypes.end(), cx5) == kTypes.end()) return;
   w.Key("type");
@@ -588,7 +592,8 @@ void WriteDemographics(Context& ctx, JsonWriter& w, const hl7v2::Segment& pid) {
   if (!gender.empty()) {
     w.KeyString("gender", gender);
   } else if (!sex.empty()) {
-    ctx.Warning("code-unknown", pid.field(8).location(), "administrative sex not in HL7 table 0001");
+    ctx.Warning("code-unknown", pid.field(8).location(),
+                "administrative sex not in HL7 table 0001");
   }
   const Element dob = pid.field(7);
   if (dob.has_value()) {

@@ -14,10 +14,10 @@ namespace fhirbridge::mappers::pcd01 {
 
 /// OBX-3 after checking it against the MDC table.
 struct CodeInfo {
-  std::uint32_t mdc = 0;              ///< the verified MDC code; 0 when the code is kept as sent
-  std::string_view refid;             ///< the table's reference id for `mdc`
-  const VitalSign* vital = nullptr;   ///< set when `mdc` is a FHIR vital sign
-  std::string key;                    ///< the code's part of the Observation identifier
+  std::uint32_t mdc = 0;             ///< the verified MDC code; 0 when the code is kept as sent
+  std::string_view refid;            ///< the table's reference id for `mdc`
+  const VitalSign* vital = nullptr;  ///< set when `mdc` is a FHIR vital sign
+  std::string key;                   ///< the code's part of the Observation identifier
 };
 
 /// Checks OBX-3 (MAPPING.md: number and reference id must agree; bare term codes, code 0 and

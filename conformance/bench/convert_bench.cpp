@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "connectors/hl7v2/er7.h"
 #include "conformance/bench/pcd01_corpus.h"
+#include "connectors/hl7v2/er7.h"
 #include "fhirbridge/timezone.h"
 #include "mappers/pcd01_mapper.h"
 #include "mappers/terminology.h"
@@ -68,34 +68,44 @@ int Run(const std::vector<std::string>& corpus, const char* title, double second
     observations += mapped.observation_count;
     failed += mapped.ok() ? 0 : 1;
   }
-  std::printf("%s: %zu messages, %.0f bytes in, %.1f Observations and %.0f bytes of JSON out "
-              "per message\n",
-              title, corpus.size(), static_cast<double>(in_bytes) / corpus.size(),
-              static_cast<double>(observations) / corpus.size(),
-              static_cast<double>(out_bytes) / corpus.size());
+  std::printf(
+      "%s: %zu messages, %.0f bytes in, %.1f Observations and %.0f bytes of JSON out "
+      "per message\n",
+      title, corpus.size(), static_cast<double>(in_bytes) / corpus.size(),
+      static_cast<double>(observations) / corpus.size(),
+      static_cast<double>(out_bytes) / corpus.size());
   if (failed != 0) {
     std::printf("  %zu messages failed to convert: the benchmark corpus is broken\n", failed);
     return 1;
   }
   std::size_t sink = 0;
   Figure scan, parse, convert;
-  if (Wanted("scan")) scan = Measure(corpus, seconds, [](const std::string& m) {
-    std::size_t segments = 0;
-    const char* p = m.data();
-    const char* end = p + m.size();
-    while ((p = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p))))) {
-      ++segments;
-      ++p;
-    }
-    return segments;
-  }, sink);
-  if (Wanted("parse")) parse = Measure(corpus, seconds, [](const std::string& m) {
-    auto parsed = fhirbridge::hl7v2::Parse(m);
-    return parsed.ok() ? parsed->segment_count() : 0;
-  }, sink);
-  if (Wanted("convert")) convert = Measure(corpus, seconds, [&](const std::string& m) {
-    return mapper.Map(m).bundle.size();
-  }, sink);
+  if (Wanted("scan"))
+    scan = Measure(
+        corpus, seconds,
+        [](const std::string& m) {
+          std::size_t segments = 0;
+          const char* p = m.data();
+          const char* end = p + m.size();
+          while ((p = static_cast<const char*>(
+                      std::memchr(p, '\r', static_cast<std::size_t>(end - p))))) {
+            ++segments;
+            ++p;
+          }
+          return segments;
+        },
+        sink);
+  if (Wanted("parse"))
+    parse = Measure(
+        corpus, seconds,
+        [](const std::string& m) {
+          auto parsed = fhirbridge::hl7v2::Parse(m);
+          return parsed.ok() ? parsed->segment_count() : 0;
+        },
+        sink);
+  if (Wanted("convert"))
+    convert = Measure(
+        corpus, seconds, [&](const std::string& m) { return mapper.Map(m).bundle.size(); }, sink);
   Print("memchr scan", scan);
   Print("parse", parse);
   Print("convert", convert);
@@ -121,7 +131,9 @@ int main(int argc, char** argv) {
     } else if (a == "--quick") {
       seconds = 0.05;
     } else {
-      std::fprintf(stderr, "usage: fhirbridge_bench [--seconds S] [--obx N] [--only scan|parse|convert] [--quick]\n");
+      std::fprintf(stderr,
+                   "usage: fhirbridge_bench [--seconds S] [--obx N] [--only scan|parse|convert] "
+                   "[--quick]\n");
       return 2;
     }
   }

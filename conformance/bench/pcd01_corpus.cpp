@@ -63,13 +63,16 @@ std::string MakePcd01Message(int obx_count, int seed) {
     ++vmd;
     Append(m, "OBX|%d||70686^MDC_DEV_PRESS_BLD_NONINV_VMD^MDC|1.%d.0.0|||||||X\r", ++obx, vmd);
     if (obx >= obx_count) break;
-    Append(m, "OBX|%d||70687^MDC_DEV_PRESS_BLD_NONINV_CHAN^MDC|1.%d.1.0|||||||X|||20240315101%01d00-0400\r",
+    Append(m,
+           "OBX|%d||70687^MDC_DEV_PRESS_BLD_NONINV_CHAN^MDC|1.%d.1.0|||||||X|||20240315101%01d00-"
+           "0400\r",
            ++obx, vmd, vmd % 10);
     for (int k = 1; k <= 8 && obx < obx_count; ++k) {
       const Metric& mt = kMetrics[static_cast<std::size_t>(metric++) % kMetrics.size()];
       ++obx;
       Append(m, "OBX|%d|NM|%s|1.%d.1.%d|%d.%d|%s|50-150|N|||F|||202403151014%02d-0400\r", obx,
-             mt.code, vmd, k, mt.base + (seed + k) % 7, (seed + obx) % 10, mt.unit, (vmd + seed) % 60);
+             mt.code, vmd, k, mt.base + (seed + k) % 7, (seed + obx) % 10, mt.unit,
+             (vmd + seed) % 60);
     }
   }
   return m;

@@ -28,7 +28,8 @@ BOOST_AUTO_TEST_CASE(benchmark_messages_convert_cleanly) {
     const mappers::Mapped mapped = mapper.Map(message);
     BOOST_REQUIRE_MESSAGE(mapped.ok(), "message with " << obx << " OBX failed");
     for (const DataIssue& issue : mapped.issues)
-      BOOST_TEST((issue.severity == DataIssue::Severity::kInformation), issue.location << " " << issue.text);
+      BOOST_TEST((issue.severity == DataIssue::Severity::kInformation),
+                 issue.location << " " << issue.text);
     rapidjson::Document doc;
     doc.Parse(mapped.bundle.c_str());
     BOOST_REQUIRE(!doc.HasParseError());

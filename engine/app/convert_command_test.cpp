@@ -47,8 +47,8 @@ std::filesystem::path WriteTemp(const std::string& name, const std::string& text
 BOOST_AUTO_TEST_SUITE(convert_command)
 
 BOOST_AUTO_TEST_CASE(one_line_per_message_in_order_and_failures_in_place) {
-  const Run r = Convert({}, Message("A", "97") + "\n" + Message("B", "x") + "\n" +
-                                Message("C", "95"));
+  const Run r =
+      Convert({}, Message("A", "97") + "\n" + Message("B", "x") + "\n" + Message("C", "95"));
   BOOST_TEST(r.status == 1);
   BOOST_REQUIRE_EQUAL(r.lines.size(), 3u);
   BOOST_TEST(r.lines[0].find(R"("resourceType":"Bundle")") == 1u);
@@ -63,8 +63,7 @@ BOOST_AUTO_TEST_CASE(clean_input_exits_zero_and_warnings_go_to_stderr) {
   BOOST_TEST(r.status == 0);
   BOOST_TEST(r.lines.size() == 1u);
   // MSH-21 names no profile: an information line on stderr, never on stdout.
-  BOOST_TEST(r.err.find("message 1 (MSH-10 A): information at MSH-21") != std::string::npos,
-             r.err);
+  BOOST_TEST(r.err.find("message 1 (MSH-10 A): information at MSH-21") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_CASE(mllp_frames_and_stray_bytes) {

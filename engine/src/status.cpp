@@ -4,18 +4,30 @@ namespace fhirbridge {
 
 std::string_view CodeName(Status::Code code) {
   switch (code) {
-    case Status::Code::kOk: return "OK";
-    case Status::Code::kInvalidArgument: return "INVALID_ARGUMENT";
-    case Status::Code::kNotFound: return "NOT_FOUND";
-    case Status::Code::kAlreadyExists: return "ALREADY_EXISTS";
-    case Status::Code::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case Status::Code::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case Status::Code::kUnavailable: return "UNAVAILABLE";
-    case Status::Code::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-    case Status::Code::kPermissionDenied: return "PERMISSION_DENIED";
-    case Status::Code::kUnauthenticated: return "UNAUTHENTICATED";
-    case Status::Code::kDataLoss: return "DATA_LOSS";
-    case Status::Code::kInternal: return "INTERNAL";
+    case Status::Code::kOk:
+      return "OK";
+    case Status::Code::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case Status::Code::kNotFound:
+      return "NOT_FOUND";
+    case Status::Code::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case Status::Code::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case Status::Code::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case Status::Code::kUnavailable:
+      return "UNAVAILABLE";
+    case Status::Code::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case Status::Code::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case Status::Code::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    case Status::Code::kDataLoss:
+      return "DATA_LOSS";
+    case Status::Code::kInternal:
+      return "INTERNAL";
   }
   return "UNKNOWN";
 }
@@ -44,10 +56,14 @@ namespace fhirbridge {
 
 const char* SeverityCode(DataIssue::Severity severity) {
   switch (severity) {
-    case DataIssue::Severity::kFatal: return "fatal";
-    case DataIssue::Severity::kError: return "error";
-    case DataIssue::Severity::kWarning: return "warning";
-    case DataIssue::Severity::kInformation: return "information";
+    case DataIssue::Severity::kFatal:
+      return "fatal";
+    case DataIssue::Severity::kError:
+      return "error";
+    case DataIssue::Severity::kWarning:
+      return "warning";
+    case DataIssue::Severity::kInformation:
+      return "information";
   }
   return "error";
 }

@@ -24,16 +24,30 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
 
-  void BeginObject() { Separate(); out_ += '{'; Push(); }
-  void EndObject() { out_ += '}'; Pop(); }
-  void BeginArray() { Separate(); out_ += '['; Push(); }
+  void BeginObject() {
+    Separate();
+    out_ += '{';
+    Push();
+  }
+  void EndObject() {
+    out_ += '}';
+    Pop();
+  }
+  void BeginArray() {
+    Separate();
+    out_ += '[';
+    Push();
+  }
   /// Continues an object whose '{' and first members the caller appended through AppendRaw():
   /// later members get their commas.
   void BeginObjectContinued() {
     Push();
     first_ = false;
   }
-  void EndArray() { out_ += ']'; Pop(); }
+  void EndArray() {
+    out_ += ']';
+    Pop();
+  }
 
   /// An object member's name.
   void Key(std::string_view key) {
@@ -44,18 +58,36 @@ class JsonWriter {
     after_key_ = true;
   }
 
-  void String(std::string_view value) { Separate(); AppendJsonString(out_, value); }
+  void String(std::string_view value) {
+    Separate();
+    AppendJsonString(out_, value);
+  }
   /// A JSON number given as already-valid JSON number text (FHIR decimals keep their digits).
-  void NumberText(std::string_view number) { Separate(); out_ += number; }
+  void NumberText(std::string_view number) {
+    Separate();
+    out_ += number;
+  }
   void Int(std::int64_t value);
-  void Bool(bool value) { Separate(); out_ += value ? "true" : "false"; }
+  void Bool(bool value) {
+    Separate();
+    out_ += value ? "true" : "false";
+  }
 
   /// A complete, valid JSON value serialised beforehand.
-  void RawValue(std::string_view json) { Separate(); out_ += json; }
+  void RawValue(std::string_view json) {
+    Separate();
+    out_ += json;
+  }
   /// One or more complete object members (`"a":1,"b":2`) serialised beforehand.
-  void RawMembers(std::string_view members) { Separate(); out_ += members; }
+  void RawMembers(std::string_view members) {
+    Separate();
+    out_ += members;
+  }
 
-  void KeyString(std::string_view key, std::string_view value) { Key(key); String(value); }
+  void KeyString(std::string_view key, std::string_view value) {
+    Key(key);
+    String(value);
+  }
 
   /// Writes the separator a new member (or value) needs and returns the output, so that the
   /// caller can append complete members (or one value) built piecewise from fragments that are

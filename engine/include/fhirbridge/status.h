@@ -29,7 +29,9 @@ class [[nodiscard]] Status {
   Status() = default;  ///< OK.
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
   static Status FailedPrecondition(std::string msg) {
@@ -45,7 +47,9 @@ class [[nodiscard]] Status {
   static Status PermissionDenied(std::string msg) {
     return {Code::kPermissionDenied, std::move(msg)};
   }
-  static Status Unauthenticated(std::string msg) { return {Code::kUnauthenticated, std::move(msg)}; }
+  static Status Unauthenticated(std::string msg) {
+    return {Code::kUnauthenticated, std::move(msg)};
+  }
   static Status DataLoss(std::string msg) { return {Code::kDataLoss, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
 
@@ -82,8 +86,8 @@ std::string_view CodeName(Status::Code code);
 }  // namespace fhirbridge
 
 /// Returns from the calling function when `expr` yields a non-OK Status.
-#define FHIRBRIDGE_RETURN_IF_ERROR(expr)        \
-  do {                                          \
-    ::fhirbridge::Status fb_status_ = (expr);   \
-    if (!fb_status_.ok()) return fb_status_;    \
+#define FHIRBRIDGE_RETURN_IF_ERROR(expr)      \
+  do {                                        \
+    ::fhirbridge::Status fb_status_ = (expr); \
+    if (!fb_status_.ok()) return fb_status_;  \
   } while (false)
