@@ -44,9 +44,12 @@ std::optional<Charset> CharsetFromMsh18(std::string_view value) {
 
 std::string_view CharsetName(Charset charset) {
   switch (charset) {
-    case Charset::kAscii: return "ASCII";
-    case Charset::kLatin1: return "8859/1";
-    case Charset::kUtf8: return "UNICODE UTF-8";
+    case Charset::kAscii:
+      return "ASCII";
+    case Charset::kLatin1:
+      return "8859/1";
+    case Charset::kUtf8:
+      return "UNICODE UTF-8";
   }
   return "?";
 }
@@ -90,7 +93,8 @@ std::size_t FindInvalidUtf8(std::string_view text, const char** reason) {
   while (i < text.size()) {
     // Skip ASCII 8 bytes at a time: most text is.
     std::uint64_t word;
-    if (text.size() - i >= 8 && (std::memcpy(&word, bytes + i, 8), word & 0x8080808080808080u) == 0) {
+    if (text.size() - i >= 8 &&
+        (std::memcpy(&word, bytes + i, 8), word & 0x8080808080808080u) == 0) {
       i += 8;
       continue;
     }

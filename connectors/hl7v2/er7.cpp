@@ -36,7 +36,7 @@ const Delimiters kDefaultDelimiters{};
 
 std::string Location::ToString() const {
   if (segment.empty()) return "message";
-  std::string out = segment;
+  std::string out(segment);
   // MSH is always the first and only MSH segment, so its occurrence says nothing.
   if (segment != "MSH" && occurrence > 0) {
     out += '[';
@@ -78,16 +78,18 @@ Element Element::repetition(std::size_t n) const {
   if (level_ != Level::kField) return n == 1 ? *this : Missing();
   Location loc = location_;
   loc.repetition = n;
-  return Element(Piece(raw_, delimiters().repetition, n), msg_, Level::kRepetition,
-                 std::move(loc));
+  return Element(Piece(raw_, delimiters().repetition, n), msg_, Level::kRepetition, std::move(loc));
 }
 
 std::size_t Element::component_count() const {
   const Delimiters& d = delimiters();
   switch (level_) {
-    case Level::kField: return PieceCount(Piece(raw_, d.repetition, 1), d.component);
-    case Level::kRepetition: return PieceCount(raw_, d.component);
-    default: return empty() ? 0 : 1;
+    case Level::kField:
+      return PieceCount(Piece(raw_, d.repetition, 1), d.component);
+    case Level::kRepetition:
+      return PieceCount(raw_, d.component);
+    default:
+      return empty() ? 0 : 1;
   }
 }
 
@@ -98,8 +100,11 @@ Element Element::component(std::size_t n) const {
     case Level::kField:  // HL7 v2.5 §2.5.2: a field's components are those of its first repetition
       base = Piece(raw_, d.repetition, 1);
       break;
-    case Level::kRepetition: base = raw_; break;
-    default: return n == 1 ? *this : Missing();
+    case Level::kRepetition:
+      base = raw_;
+      break;
+    default:
+      return n == 1 ? *this : Missing();
   }
   Location loc = location_;
   loc.component = n;
@@ -111,18 +116,24 @@ std::size_t Element::subcomponent_count() const {
   switch (level_) {
     case Level::kField:
       return PieceCount(Piece(Piece(raw_, d.repetition, 1), d.component, 1), d.subcomponent);
-    case Level::kRepetition: return PieceCount(Piece(raw_, d.component, 1), d.subcomponent);
-    case Level::kComponent: return PieceCount(raw_, d.subcomponent);
-    default: return empty() ? 0 : 1;
+    case Level::kRepetition:
+      return PieceCount(Piece(raw_, d.component, 1), d.subcomponent);
+    case Level::kComponent:
+      return PieceCount(raw_, d.subcomponent);
+    default:
+      return empty() ? 0 : 1;
   }
 }
 
 Element Element::subcomponent(std::size_t n) const {
   switch (level_) {
     case Level::kField:
-    case Level::kRepetition: return component(1).subcomponent(n);
-    case Level::kComponent: break;
-    default: return n == 1 ? *this : Missing();
+    case Level::kRepetition:
+      return component(1).subcomponent(n);
+    case Level::kComponent:
+      break;
+    default:
+      return n == 1 ? *this : Missing();
   }
   Location loc = location_;
   loc.subcomponent = n;
@@ -146,9 +157,7 @@ std::string_view Segment::raw() const {
   return msg_->raw_.substr(seg.begin, seg.end - seg.begin);
 }
 
-std::size_t Segment::occurrence() const {
-  return valid() ? msg_->segments_[index_].occurrence : 0;
-}
+std::size_t Segment::occurrence() const { return valid() ? msg_->segments_[index_].occurrence : 0; }
 
 std::size_t Segment::field_count() const {
   return valid() ? msg_->segments_[index_].field_count : 0;
@@ -156,7 +165,7 @@ std::size_t Segment::field_count() const {
 
 Location Segment::location() const {
   Location loc;
-  loc.segment = std::string(id());
+  loc.segment = id();
   loc.occurrence = occurrence();
   return loc;
 }

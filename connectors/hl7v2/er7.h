@@ -48,20 +48,25 @@ struct Delimiters {
 enum class Charset { kAscii, kLatin1, kUtf8 };
 
 /// Bounds on what one message may contain; exceeding one is a parse error (AR).
+/// All are checked by Parse() (ResourceExhausted naming the limit).
 struct ParseLimits {
-  std::size_t max_message_bytes = 4u << 20;  ///< whole message, framing removed
+  /// Whole message, framing removed. Offsets are 32-bit: anything above 4 GiB - 2 is clamped.
+  std::size_t max_message_bytes = 4u << 20;
   std::size_t max_segments = 10000;
-  std::size_t max_fields_per_segment = 500;
-  std::size_t max_repetitions = 1000;  ///< per field
+  std::size_t max_fields_per_segment = 500;  ///< for MSH, MSH-1 and MSH-2 count
+  std::size_t max_repetitions = 1000;        ///< per field
 };
 
 /// Where something is in a message, for errors and data issues: "OBX[3]-5.1.2" means the third
 /// OBX segment, field 5, component 1, subcomponent 2. Numbers are 1-based; 0 means "whole".
 struct Location {
-  std::string segment;          ///< segment id, e.g. "OBX"; empty for the message as a whole
-  std::size_t occurrence = 0;   ///< 1-based count of this segment id in the message
+  /// Segment id, e.g. "OBX"; empty for the message as a whole. A view (of the message's bytes
+  /// or a literal) so that Elements, which carry their Location, stay cheap to copy: call
+  /// ToString() to keep a Location beyond the message's life.
+  std::string_view segment;
+  std::size_t occurrence = 0;  ///< 1-based count of this segment id in the message
   std::size_t field = 0;
-  std::size_t repetition = 0;   ///< only printed when > 1
+  std::size_t repetition = 0;  ///< only printed when > 1
   std::size_t component = 0;
   std::size_t subcomponent = 0;
 
@@ -109,6 +114,10 @@ class Element {
   /// Neither empty nor null.
   bool has_value() const { return !empty() && !is_null(); }
 
+  // Splitting. Counts are 0 for an empty element and separators + 1 otherwise; asking for a
+  // piece past the count (or piece 0) gives an empty Element that still has its Location.
+  // Asking a smaller piece for its own level (component(1) of a component) gives itself.
+
   /// Repetitions of a field (1-based). Only meaningful on a field; repetition(1) of a field
   /// without a repetition separator is the field itself.
   std::size_t repetition_count() const;
@@ -118,7 +127,7 @@ class Element {
   std::size_t component_count() const;
   Element component(std::size_t n) const;
 
-  /// Subcomponents (1-based) of a component.
+  /// Subcomponents (1-based) of a component; on a field or repetition, of its first component.
   std::size_t subcomponent_count() const;
   Element subcomponent(std::size_t n) const;
 
@@ -188,10 +197,10 @@ class ParsedMessage {
   std::optional<Segment> Find(std::string_view id) const;
 
   /// Convenience for MSH fields: MSH-9.1, MSH-10 ... (raw views).
-  std::string_view message_type() const;     ///< MSH-9.1, e.g. "ORU"
-  std::string_view trigger_event() const;    ///< MSH-9.2, e.g. "R01"
-  std::string_view control_id() const;       ///< MSH-10
-  std::string_view version() const;          ///< MSH-12.1
+  std::string_view message_type() const;   ///< MSH-9.1, e.g. "ORU"
+  std::string_view trigger_event() const;  ///< MSH-9.2, e.g. "R01"
+  std::string_view control_id() const;     ///< MSH-10
+  std::string_view version() const;        ///< MSH-12.1
 
  private:
   friend class Segment;

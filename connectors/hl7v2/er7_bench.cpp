@@ -20,8 +20,8 @@ std::string Pcd01Message() {
       "PV1||I|HO Surgery^OR^1\r"
       "OBR|1||201512218265601|69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC|||20240122182656\r";
   for (int i = 1; i <= 30; ++i) {
-    m += "OBX|" + std::to_string(i) +
-         "|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC|1.1.1." + std::to_string(i) +
+    m += "OBX|" + std::to_string(i) + "|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC|1.1.1." +
+         std::to_string(i) +
          "|117|266016^MDC_DIM_MMHG^MDC|90-160||||R|||20240122115000|||AMEAS^auto-measurement^MDC|"
          "0123456789ABCDEF^EUI-64\r";
   }

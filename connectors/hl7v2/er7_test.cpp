@@ -1,61 +1,31 @@
-// ER7 parser: structure, delimiters, terminators, segment ids, locations, limits, robustness
-// and the shared sample messages. Text decoding and charsets are in er7_text_test.cpp.
+// ER7 parser: structure, delimiters, terminators, segment ids, locations and the shared sample
+// messages. Limits and robustness: er7_limits_test.cpp; text and charsets: er7_text_test.cpp.
 
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
+#include <optional>
 #include <string>
 
 #include "connectors/hl7v2/er7.h"
+#include "connectors/hl7v2/er7_test_util.h"
 
 BOOST_TEST_DONT_PRINT_LOG_VALUE(fhirbridge::hl7v2::Charset)
 
 namespace fhirbridge::hl7v2 {
-namespace {
 
-constexpr std::string_view kMsh = "MSH|^~\\&|MON|ICU|||20240102030405||ORU^R01^ORU_R01|CTRL1|P|2.6";
-
-/// Segments joined with `terminator` (CR by default), ending with one.
-std::string Join(std::initializer_list<std::string_view> segments, std::string_view terminator = "\r") {
-  std::string out;
-  for (std::string_view s : segments) {
-    out += s;
-    out += terminator;
-  }
-  return out;
-}
-
-std::string ErrorOf(std::string_view bytes, const ParseLimits& limits = {}) {
-  auto r = Parse(bytes, limits);
-  BOOST_REQUIRE_MESSAGE(!r.ok(), "expected a parse error");
-  return r.status().message();
-}
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string SharedFile(std::string_view prefix) {
-  const std::filesystem::path dir = FHIRBRIDGE_SHARED_DIR "/data/hl7v2";
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().filename().string().rfind(prefix, 0) == 0) return ReadFile(entry.path());
-  }
-  BOOST_FAIL("no shared file starting with " << prefix);
-  return {};
-}
-
-}  // namespace
+using testing::ErrorOf;
+using testing::Join;
+using testing::kMsh;
+using testing::ReadFile;
+using testing::SharedFile;
 
 BOOST_AUTO_TEST_SUITE(er7_structure)
 
 BOOST_AUTO_TEST_CASE(parses_segments_fields_and_msh_shortcuts) {
-  const std::string bytes = Join({kMsh, "PID|||12345^^^HOSP^MR||Doe^John", "OBR|1", "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|98", "OBX|2|NM|149530^MDC_PULS_OXIM_PULS_RATE^MDC|1.1.1.2|72"});
+  const std::string bytes = Join({kMsh, "PID|||12345^^^HOSP^MR||Doe^John", "OBR|1",
+                                  "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|98",
+                                  "OBX|2|NM|149530^MDC_PULS_OXIM_PULS_RATE^MDC|1.1.1.2|72"});
   auto r = Parse(bytes);
   BOOST_REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   const ParsedMessage& m = *r;
@@ -145,7 +115,8 @@ BOOST_AUTO_TEST_CASE(four_and_five_encoding_characters) {
 }
 
 BOOST_AUTO_TEST_CASE(non_standard_delimiters) {
-  const std::string r_bytes = Join({"MSH#$%*@#APP#FAC###20240101##ORU$R01#1#P#2.5", "PID###a@b$c%d$e"});
+  const std::string r_bytes =
+      Join({"MSH#$%*@#APP#FAC###20240101##ORU$R01#1#P#2.5", "PID###a@b$c%d$e"});
   auto r = Parse(r_bytes);
   BOOST_REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   const Delimiters& d = r->delimiters();
@@ -174,10 +145,14 @@ BOOST_AUTO_TEST_CASE(msh_2_too_short_or_too_long) {
 }
 
 BOOST_AUTO_TEST_CASE(delimiters_must_be_distinct_printable_and_not_alphanumeric) {
-  BOOST_TEST(ErrorOf("MSH|^^\\&|A") == "MSH-2: the repetition separator '^' is also the component separator");
+  BOOST_TEST(ErrorOf("MSH|^^\\&|A") ==
+             "MSH-2: the repetition separator '^' is also the component separator");
   BOOST_TEST(ErrorOf("MSH|^~\\||A").rfind("MSH-2: ", 0) == 0u);  // '|' ends MSH-2: too short
-  BOOST_TEST(ErrorOf("MSH|^~\\&^|A") == "MSH-2: the truncation character '^' is also the component separator");
-  BOOST_TEST(ErrorOf("MSH|^~\\A|A").rfind("MSH-2: byte 0x41 cannot be the subcomponent separator", 0) == 0u);
+  BOOST_TEST(ErrorOf("MSH|^~\\&^|A") ==
+             "MSH-2: the truncation character '^' is also the component separator");
+  BOOST_TEST(
+      ErrorOf("MSH|^~\\A|A").rfind("MSH-2: byte 0x41 cannot be the subcomponent separator", 0) ==
+      0u);
   BOOST_TEST(ErrorOf("MSH|^~ &|A").rfind("MSH-2: byte 0x20", 0) == 0u);
   BOOST_TEST(ErrorOf("MSHA^~\\&").rfind("MSH-1: byte 0x41 cannot be the field separator", 0) == 0u);
   BOOST_TEST(ErrorOf("MSH\r^~\\&").rfind("MSH-1: byte 0x0D", 0) == 0u);
@@ -221,7 +196,8 @@ BOOST_AUTO_TEST_CASE(empty_lines_and_trailing_whitespace_are_skipped) {
 }
 
 BOOST_AUTO_TEST_CASE(segment_ids_are_checked_with_their_position) {
-  BOOST_TEST(ErrorOf(Join({kMsh, "PID|1", "OBR|1", "Xy|1"})) == "segment 4: 'Xy' is not a segment id (byte " + std::to_string(kMsh.size() + 13) + ")");
+  BOOST_TEST(ErrorOf(Join({kMsh, "PID|1", "OBR|1", "Xy|1"})) ==
+             "segment 4: 'Xy' is not a segment id (byte " + std::to_string(kMsh.size() + 13) + ")");
   BOOST_TEST(ErrorOf(Join({kMsh, "pid|1"})).rfind("segment 2: 'pid' is not a segment id", 0) == 0u);
   BOOST_TEST(ErrorOf(Join({kMsh, "1ID|1"})).rfind("segment 2: '1ID'", 0) == 0u);
   BOOST_TEST(ErrorOf(Join({kMsh, "PIDX|1"})).rfind("segment 2: 'PIDX' is not", 0) == 0u);
@@ -229,7 +205,8 @@ BOOST_AUTO_TEST_CASE(segment_ids_are_checked_with_their_position) {
   BOOST_TEST(ErrorOf(Join({kMsh, " PID|1"})).rfind("segment 2: ' PID' is not", 0) == 0u);
   BOOST_TEST(ErrorOf(Join({kMsh, "|PID"})).rfind("segment 2: '' is not", 0) == 0u);
   // A value broken by a line feed: at most 4 bytes of it are shown, never the rest.
-  BOOST_TEST(ErrorOf(Join({kMsh, "OBX|1|TX|||first line", "second line of a note"})).rfind("segment 3: 'seco...' is not a segment id", 0) == 0u);
+  BOOST_TEST(ErrorOf(Join({kMsh, "OBX|1|TX|||first line", "second line of a note"}))
+                 .rfind("segment 3: 'seco...' is not a segment id", 0) == 0u);
   // Blank lines do not count as segments.
   BOOST_TEST(ErrorOf(Join({kMsh, "", "  ", "X"})).rfind("segment 2: 'X'", 0) == 0u);
 }
@@ -319,7 +296,8 @@ BOOST_AUTO_TEST_CASE(location_strings) {
 }
 
 BOOST_AUTO_TEST_CASE(elements_carry_their_location) {
-  const std::string r_bytes = Join({kMsh, "PID|||1^^^A&B~2^^^C", "OBX|1", "OBX|2", "OBX|3|NM|x^y&z"});
+  const std::string r_bytes =
+      Join({kMsh, "PID|||1^^^A&B~2^^^C", "OBX|1", "OBX|2", "OBX|3|NM|x^y&z"});
   auto r = Parse(r_bytes);
   BOOST_REQUIRE(r.ok());
   const Segment pid = r->segment(1);
@@ -336,160 +314,6 @@ BOOST_AUTO_TEST_CASE(elements_carry_their_location) {
   BOOST_TEST(r->segment(0).field(9).component(2).location().ToString() == "MSH-9.2");
   BOOST_TEST(r->segment(0).field(1).location().ToString() == "MSH-1");
   BOOST_TEST(obx3.field(5).location().ToString() == "OBX[3]-5");
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_AUTO_TEST_SUITE(er7_limits)
-
-BOOST_AUTO_TEST_CASE(max_message_bytes) {
-  const std::string bytes = Join({kMsh, "PID|1"});
-  ParseLimits limits;
-  limits.max_message_bytes = bytes.size();
-  BOOST_TEST(Parse(bytes, limits).ok());
-  limits.max_message_bytes = bytes.size() - 1;
-  auto r = Parse(bytes, limits);
-  BOOST_TEST(r.status().IsResourceExhausted());
-  BOOST_TEST(r.status().message() == "message has " + std::to_string(bytes.size()) + " bytes, more than " + std::to_string(bytes.size() - 1) + " (limit max_message_bytes)");
-  limits.max_message_bytes = ~std::size_t{0};  // clamped below 4 GiB, still fine here
-  BOOST_TEST(Parse(bytes, limits).ok());
-}
-
-BOOST_AUTO_TEST_CASE(max_segments) {
-  std::string bytes = Join({kMsh});
-  for (int i = 0; i < 9; ++i) bytes += "OBX|1\r";
-  ParseLimits limits;
-  limits.max_segments = 10;
-  BOOST_TEST(Parse(bytes, limits).ok());
-  bytes += "\r\n\r";  // empty lines are not segments
-  BOOST_TEST(Parse(bytes, limits).ok());
-  bytes += "OBX|11";
-  auto r = Parse(bytes, limits);
-  BOOST_TEST(r.status().IsResourceExhausted());
-  BOOST_TEST(r.status().message() == "message has more than 10 segments (limit max_segments)");
-}
-
-BOOST_AUTO_TEST_CASE(max_fields_per_segment) {
-  ParseLimits limits;
-  limits.max_fields_per_segment = 20;
-  std::string obx = "OBX";
-  for (int i = 0; i < 20; ++i) obx += "|f";
-  BOOST_TEST(Parse(Join({kMsh, obx}), limits).ok());
-  const std::string r_bytes = Join({kMsh, "PID|1", obx + "|"});
-  auto r = Parse(r_bytes, limits);
-  BOOST_TEST(r.status().IsResourceExhausted());
-  BOOST_TEST(r.status().message() == "OBX[1]: segment has more than 20 fields (limit max_fields_per_segment)");
-  // MSH counts MSH-1: kMsh has 12 fields.
-  limits.max_fields_per_segment = 12;
-  BOOST_TEST(Parse(Join({kMsh}), limits).ok());
-  limits.max_fields_per_segment = 11;
-  BOOST_TEST(ErrorOf(Join({kMsh}), limits) == "MSH: segment has more than 11 fields (limit max_fields_per_segment)");
-  // Many separators in one 16-byte block, over the limit in its middle.
-  limits.max_fields_per_segment = 7;
-  BOOST_TEST(ErrorOf(Join({"MSH|^~\\&|A", "PID||||||||||||||||||||"}), limits) == "PID[1]: segment has more than 7 fields (limit max_fields_per_segment)");
-}
-
-BOOST_AUTO_TEST_CASE(max_repetitions) {
-  ParseLimits limits;
-  limits.max_repetitions = 3;
-  BOOST_TEST(Parse(Join({kMsh, "PID|||a~b~c|x~y~z"}), limits).ok());
-  const std::string r_bytes = Join({kMsh, "PID|||a~b~c|x~y~z~w"});
-  auto r = Parse(r_bytes, limits);
-  BOOST_TEST(r.status().IsResourceExhausted());
-  BOOST_TEST(r.status().message() == "PID[1]-4: field has more than 3 repetitions (limit max_repetitions)");
-  // MSH-2's own repetition character is not a repetition.
-  limits.max_repetitions = 1;
-  BOOST_TEST(Parse(Join({kMsh}), limits).ok());
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_AUTO_TEST_SUITE(er7_robustness)
-
-BOOST_AUTO_TEST_CASE(control_bytes_are_refused_with_their_location_but_tab_is_data) {
-  using namespace std::string_literals;
-  BOOST_TEST(ErrorOf(Join({kMsh, "PID|1||ab\0c"s})) == "PID[1]-3: byte 0x00 is a control character, which is not allowed");
-  BOOST_TEST(ErrorOf(Join({kMsh, "PID|1", "OBX|1|\x0B"})) == "OBX[1]-2: byte 0x0B is a control character, which is not allowed");
-  BOOST_TEST(ErrorOf("MSH|^~\\&|\x1C|") == "MSH-3: byte 0x1C is a control character, which is not allowed");
-  const std::string r_bytes = Join({kMsh, "NTE|1||a\tb"});
-  auto r = Parse(r_bytes);
-  BOOST_REQUIRE(r.ok());
-  BOOST_TEST(r->segment(1).field(3).raw() == "a\tb");
-}
-
-BOOST_AUTO_TEST_CASE(truncated_and_garbage_inputs_fail_cleanly) {
-  using namespace std::string_literals;
-  for (std::string bytes : {""s, "M"s, "MSH"s, "MSH|"s, "MSH|^"s, "MSH|^~"s, "MSH|^~\\"s, "MSH|^~\\&|"s, "MSH|^~\\&\r"s, "MSH|^~\\&\rP"s, "MSH|^~\\&\r\r\r"s, "MSH|^~\\&|||||||||||||||||||||"s, "\0\0\0\0"s, "MSH\0"s, "MSH|^~\\&\0"s}) {
-    auto r = Parse(bytes);  // must not crash, hang or read out of bounds (see the ASan build)
-    if (r.ok()) {
-      for (std::size_t s = 0; s < r->segment_count(); ++s) {
-        for (std::size_t f = 0; f <= r->segment(s).field_count() + 1; ++f) {
-          (void)r->segment(s).field(f).component(2).subcomponent(2).Text();
-        }
-      }
-    }
-  }
-  BOOST_TEST(Parse("MSH|^~\\&|").ok());
-  BOOST_TEST(Parse("MSH|^~\\&|")->segment(0).field_count() == 3u);
-}
-
-BOOST_AUTO_TEST_CASE(random_bytes_never_crash) {
-  std::mt19937 rng(12345);
-  const std::string alphabet = "MSH|^~\\&#\r\n\"AZ09 \x80\xC3\xA9\xFF\x00\t";
-  for (int round = 0; round < 3000; ++round) {
-    std::string bytes = round % 2 == 0 ? "MSH|^~\\&|" : "";
-    const int length = static_cast<int>(rng() % 200);
-    for (int i = 0; i < length; ++i) bytes.push_back(alphabet[rng() % alphabet.size()]);
-    auto r = Parse(bytes);
-    if (!r.ok()) {
-      BOOST_TEST(!r.status().message().empty());
-      continue;
-    }
-    for (std::size_t s = 0; s < r->segment_count(); ++s) {
-      const Segment seg = r->segment(s);
-      for (std::size_t f = 0; f <= seg.field_count(); ++f) {
-        const Element field = seg.field(f);
-        for (std::size_t rep = 1; rep <= field.repetition_count(); ++rep) {
-          for (std::size_t c = 1; c <= field.repetition(rep).component_count(); ++c) {
-            (void)field.repetition(rep).component(c).Text();
-          }
-        }
-      }
-    }
-  }
-}
-
-BOOST_AUTO_TEST_CASE(every_field_separator_position_across_blocks) {
-  // Field separators and terminators at every offset relative to the 16-byte blocks.
-  for (std::size_t pad = 0; pad < 40; ++pad) {
-    const std::string filler(pad, 'x');
-    const std::string bytes = Join({std::string(kMsh) + "|" + filler, "OBX|1|" + filler + "|v|", "NTE|" + filler});
-    auto r = Parse(bytes);
-    BOOST_REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-    BOOST_TEST(r->segment_count() == 3u);
-    BOOST_TEST(r->segment(0).field(13).raw() == filler);
-    BOOST_TEST(r->segment(1).field(2).raw() == filler);
-    BOOST_TEST(r->segment(1).field(3).raw() == "v");
-    BOOST_TEST(r->segment(1).field_count() == 4u);
-    BOOST_TEST(r->segment(2).field(1).raw() == filler);
-  }
-}
-
-BOOST_AUTO_TEST_CASE(many_distinct_segment_ids_keep_exact_occurrences) {
-  // More distinct ids than the scanner's small table holds: it must switch tables seamlessly.
-  std::string bytes = Join({kMsh});
-  for (int round = 0; round < 3; ++round) {
-    for (char a = 'A'; a <= 'Z'; ++a) {
-      for (char b = '0'; b <= '3'; ++b) bytes += std::string("Z") + a + b + "|x\r";
-    }
-  }
-  auto r = Parse(bytes);
-  BOOST_REQUIRE(r.ok());
-  BOOST_TEST(r->segment_count() == 1u + 3u * 26u * 4u);
-  BOOST_TEST(r->segment(1).occurrence() == 1u);
-  BOOST_TEST(r->segment(1 + 26 * 4).occurrence() == 2u);
-  BOOST_TEST(r->segment(r->segment_count() - 1).occurrence() == 3u);
-  BOOST_TEST(r->segment(r->segment_count() - 1).id() == "ZZ3");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -516,7 +340,8 @@ BOOST_AUTO_TEST_CASE(every_shared_message_parses) {
           for (std::size_t rep = 1; rep <= field.repetition_count(); ++rep) {
             for (std::size_t c = 1; c <= field.repetition(rep).component_count(); ++c) {
               auto text = field.repetition(rep).component(c).Text();
-              BOOST_TEST(text.ok(), field.repetition(rep).component(c).location().ToString() << ": " << text.status().ToString());
+              BOOST_TEST(text.ok(), field.repetition(rep).component(c).location().ToString()
+                                        << ": " << text.status().ToString());
             }
           }
         }

@@ -67,7 +67,8 @@ BOOST_AUTO_TEST_CASE(delimiter_escapes) {
 }
 
 BOOST_AUTO_TEST_CASE(escapes_use_the_message_delimiters) {
-  const std::string bytes = "MSH#$%*@#A#F###20240101##ORU$R01#1#P#2.5\rNTE#1##x*F*y*S*z*E*w*T*v*R*\r";
+  const std::string bytes =
+      "MSH#$%*@#A#F###20240101##ORU$R01#1#P#2.5\rNTE#1##x*F*y*S*z*E*w*T*v*R*\r";
   auto r = Parse(bytes);
   BOOST_REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   BOOST_TEST(r->segment(1).field(3).Text().value() == "x#y$z*w@v%");
@@ -87,23 +88,31 @@ BOOST_AUTO_TEST_CASE(hex_escapes) {
   BOOST_TEST(TextOf("a\\X\\b") == "ab");
   BOOST_TEST(TextOf("\\X6a\\") == "j");  // lower-case hex digits
   BOOST_TEST(TextOf("\\XC3A9\\", "UNICODE UTF-8") == "\xC3\xA9");
-  BOOST_TEST(TextOf("\\XC3\\\\XA9\\", "UNICODE UTF-8") == "\xC3\xA9");  // one character, two escapes
-  BOOST_TEST(TextOf("\\XE9\\", "8859/1") == "\xC3\xA9");                // é in Latin-1
+  BOOST_TEST(TextOf("\\XC3\\\\XA9\\", "UNICODE UTF-8") ==
+             "\xC3\xA9");                                 // one character, two escapes
+  BOOST_TEST(TextOf("\\XE9\\", "8859/1") == "\xC3\xA9");  // é in Latin-1
 }
 
 BOOST_AUTO_TEST_CASE(malformed_hex_escapes) {
   Message odd("ab\\X4\\", "");
-  BOOST_TEST(TextError("ab\\X4\\") == "odd number of hex digits in \\X escape sequence at byte " + std::to_string(odd.value_offset() + 2));
-  BOOST_TEST(TextError("\\XZZ\\").rfind("invalid hex digit in \\X escape sequence at byte ", 0) == 0u);
+  BOOST_TEST(TextError("ab\\X4\\") == "odd number of hex digits in \\X escape sequence at byte " +
+                                          std::to_string(odd.value_offset() + 2));
+  BOOST_TEST(TextError("\\XZZ\\").rfind("invalid hex digit in \\X escape sequence at byte ", 0) ==
+             0u);
   BOOST_TEST(TextError("\\X00\\").find("decodes to a NUL byte") != std::string::npos);
-  BOOST_TEST(TextError("\\XE9\\").find("decodes to byte 0xE9, which is not ASCII (MSH-18 declares ASCII)") != std::string::npos);
-  BOOST_TEST(TextError("\\XC3\\", "UNICODE UTF-8").find("invalid UTF-8 (truncated sequence)") != std::string::npos);
-  BOOST_TEST(TextError("\\XC0AF\\", "UNICODE UTF-8").find("invalid UTF-8 (overlong encoding)") != std::string::npos);
+  BOOST_TEST(TextError("\\XE9\\").find(
+                 "decodes to byte 0xE9, which is not ASCII (MSH-18 declares ASCII)") !=
+             std::string::npos);
+  BOOST_TEST(TextError("\\XC3\\", "UNICODE UTF-8").find("invalid UTF-8 (truncated sequence)") !=
+             std::string::npos);
+  BOOST_TEST(TextError("\\XC0AF\\", "UNICODE UTF-8").find("invalid UTF-8 (overlong encoding)") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(unterminated_escape_names_its_byte) {
   Message m("abc\\F", "");
-  BOOST_TEST(TextError("abc\\F") == "unterminated escape sequence at byte " + std::to_string(m.value_offset() + 3));
+  BOOST_TEST(TextError("abc\\F") ==
+             "unterminated escape sequence at byte " + std::to_string(m.value_offset() + 3));
   BOOST_TEST(TextError("\\").rfind("unterminated escape sequence at byte ", 0) == 0u);
   BOOST_TEST(TextError("\\F\\\\S").rfind("unterminated escape sequence", 0) == 0u);
 }
@@ -111,7 +120,8 @@ BOOST_AUTO_TEST_CASE(unterminated_escape_names_its_byte) {
 BOOST_AUTO_TEST_CASE(line_break_and_formatting_escapes) {
   BOOST_TEST(TextOf("line 1\\.br\\line 2") == "line 1\nline 2");
   BOOST_TEST(TextOf("\\H\\bold\\N\\ text") == "bold text");
-  for (std::string_view format : {"\\.sp\\", "\\.sp 2\\", "\\.sp+2\\", "\\.in+4\\", "\\.in -2\\", "\\.ti-4\\", "\\.sk 3\\", "\\.fi\\", "\\.nf\\", "\\.ce\\"}) {
+  for (std::string_view format : {"\\.sp\\", "\\.sp 2\\", "\\.sp+2\\", "\\.in+4\\", "\\.in -2\\",
+                                  "\\.ti-4\\", "\\.sk 3\\", "\\.fi\\", "\\.nf\\", "\\.ce\\"}) {
     BOOST_TEST(TextOf("a" + std::string(format) + "b") == "ab", format);
   }
 }
@@ -154,10 +164,14 @@ BOOST_AUTO_TEST_SUITE(er7_charsets)
 
 BOOST_AUTO_TEST_CASE(msh_18_names) {
   const std::pair<std::string_view, Charset> cases[] = {
-      {"", Charset::kAscii},           {"ASCII", Charset::kAscii},
-      {"ascii", Charset::kAscii},      {"8859/1", Charset::kLatin1},
-      {"UNICODE UTF-8", Charset::kUtf8}, {"UTF-8", Charset::kUtf8},
-      {"UNICODE UTF8", Charset::kUtf8},  {"UNICODE UTF-8~8859/1", Charset::kUtf8},
+      {"", Charset::kAscii},
+      {"ASCII", Charset::kAscii},
+      {"ascii", Charset::kAscii},
+      {"8859/1", Charset::kLatin1},
+      {"UNICODE UTF-8", Charset::kUtf8},
+      {"UTF-8", Charset::kUtf8},
+      {"UNICODE UTF8", Charset::kUtf8},
+      {"UNICODE UTF-8~8859/1", Charset::kUtf8},
   };
   for (const auto& [name, charset] : cases) {
     Message m("x", name);
@@ -174,7 +188,8 @@ BOOST_AUTO_TEST_CASE(unsupported_charsets_are_refused) {
     Message m("x", name);
     BOOST_TEST(!m.ok());
     BOOST_TEST(m.parsed->status().IsInvalidArgument());
-    BOOST_TEST(m.error() == "MSH-18: character set '" + std::string(name) + "' is not supported (ASCII, 8859/1, UNICODE UTF-8)");
+    BOOST_TEST(m.error() == "MSH-18: character set '" + std::string(name) +
+                                "' is not supported (ASCII, 8859/1, UNICODE UTF-8)");
   }
   Message first_counts("x", "8859/2~UNICODE UTF-8");
   BOOST_TEST(first_counts.error().rfind("MSH-18: character set '8859/2'", 0) == 0u);
@@ -186,9 +201,11 @@ BOOST_AUTO_TEST_CASE(ascii_refuses_high_bytes_with_their_location) {
   BOOST_TEST(m.error() == "NTE[1]-3: byte 0xE9 is not valid ASCII (MSH-18 declares ASCII)");
   Message blank("x", "");
   const std::string bytes = blank.bytes + "PID|1||||Ren\xE9";
-  BOOST_TEST(Parse(bytes).status().message() == "PID[2]-5: byte 0xE9 is not valid ASCII (MSH-18 is empty, which means ASCII)");
+  BOOST_TEST(Parse(bytes).status().message() ==
+             "PID[2]-5: byte 0xE9 is not valid ASCII (MSH-18 is empty, which means ASCII)");
   const std::string in_msh = "MSH|^~\\&|APP\xE9|FAC\r";
-  BOOST_TEST(Parse(in_msh).status().message() == "MSH-3: byte 0xE9 is not valid ASCII (MSH-18 is empty, which means ASCII)");
+  BOOST_TEST(Parse(in_msh).status().message() ==
+             "MSH-3: byte 0xE9 is not valid ASCII (MSH-18 is empty, which means ASCII)");
 }
 
 BOOST_AUTO_TEST_CASE(latin1_becomes_utf8) {
@@ -201,7 +218,8 @@ BOOST_AUTO_TEST_CASE(latin1_becomes_utf8) {
 }
 
 BOOST_AUTO_TEST_CASE(utf8_is_accepted_when_well_formed) {
-  const std::string value = "Ren\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF \xF4\x8F\xBF\xBF";
+  const std::string value =
+      "Ren\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF \xF4\x8F\xBF\xBF";
   BOOST_TEST(TextOf(value, "UNICODE UTF-8") == value);
 }
 
@@ -220,11 +238,14 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_is_refused_with_its_location_and_reason) {
   for (const auto& [value, expected] : cases) {
     Message m(value, "UNICODE UTF-8");
     BOOST_TEST(!m.ok());
-    BOOST_TEST(m.error() == "NTE[1]-3: " + std::string(expected) + "; MSH-18 declares UNICODE UTF-8)");
+    BOOST_TEST(m.error() ==
+               "NTE[1]-3: " + std::string(expected) + "; MSH-18 declares UNICODE UTF-8)");
   }
   // Cut off by the end of the message.
   const std::string cut = Message("x", "UNICODE UTF-8").bytes + "NTE|2|\xE2\x82";
-  BOOST_TEST(Parse(cut).status().message() == "NTE[2]-2: byte 0xE2 is not valid UTF-8 (truncated sequence; MSH-18 declares UNICODE UTF-8)");
+  BOOST_TEST(
+      Parse(cut).status().message() ==
+      "NTE[2]-2: byte 0xE2 is not valid UTF-8 (truncated sequence; MSH-18 declares UNICODE UTF-8)");
 }
 
 BOOST_AUTO_TEST_CASE(utf8_sequences_across_block_boundaries) {
@@ -234,7 +255,9 @@ BOOST_AUTO_TEST_CASE(utf8_sequences_across_block_boundaries) {
     for (std::size_t pad = 0; pad < 20; ++pad) {
       const std::string value = std::string(pad, 'x') + std::string(ch) + "y" + std::string(ch);
       BOOST_TEST(TextOf(value, "UNICODE UTF-8") == value);
-      Message bad(std::string(pad, 'x') + std::string(ch) + std::string(ch.substr(0, ch.size() - 1)) + "|", "UNICODE UTF-8");
+      Message bad(
+          std::string(pad, 'x') + std::string(ch) + std::string(ch.substr(0, ch.size() - 1)) + "|",
+          "UNICODE UTF-8");
       BOOST_TEST(!bad.ok());
       BOOST_TEST(bad.error().rfind("NTE[1]-3: byte ", 0) == 0u);
     }
@@ -244,7 +267,8 @@ BOOST_AUTO_TEST_CASE(utf8_sequences_across_block_boundaries) {
 BOOST_AUTO_TEST_CASE(latin1_accepts_every_byte_but_control_characters) {
   std::string value;
   for (int b = 0x20; b <= 0xFF; ++b) {
-    if (b != '|' && b != '^' && b != '~' && b != '\\' && b != '&') value.push_back(static_cast<char>(b));
+    if (b != '|' && b != '^' && b != '~' && b != '\\' && b != '&')
+      value.push_back(static_cast<char>(b));
   }
   Message m(value, "8859/1");
   BOOST_REQUIRE_MESSAGE(m.ok(), m.error());

@@ -2,8 +2,8 @@
 //
 // HL7 v2.5 §2.7: an escape sequence is the escape character, an escape code and its data, and
 // the escape character again. §2.7.1-2.7.6 define \F\ \S\ \T\ \R\ \E\ (delimiters),
-// \Xhh..\ (hex bytes), \Zxx\ (local), \H\ \N\ (highlighting), \.br\ \.sp\ ... (formatted text, FT) and
-// \Cxxyy\ \Mxxyyzz\ (ISO 2022 character set switches); v2.7 adds \P\ (truncation character).
+// \Xhh..\ (hex bytes), \Zxx\ (local), \H\ \N\ (highlighting), \.br\ \.sp\ ... (formatted text, FT)
+// and \Cxxyy\ \Mxxyyzz\ (ISO 2022 character set switches); v2.7 adds \P\ (truncation character).
 
 #include <cstring>
 
@@ -55,9 +55,9 @@ class TextDecoder {
         return Status::InvalidArgument("unterminated escape sequence at byte " +
                                        std::to_string(offset_ + open));
       }
-      FHIRBRIDGE_RETURN_IF_ERROR(
-          ApplyEscape(raw.substr(open, close + 1 - open), raw.substr(open + 1, close - open - 1),
-                      offset_ + open));
+      FHIRBRIDGE_RETURN_IF_ERROR(ApplyEscape(raw.substr(open, close + 1 - open),
+                                             raw.substr(open + 1, close - open - 1),
+                                             offset_ + open));
       i = close + 1;
     }
     if (hex_high_ && charset_ == Charset::kUtf8) {
@@ -85,18 +85,30 @@ class TextDecoder {
   Status ApplyEscape(std::string_view whole, std::string_view code, std::size_t at) {
     if (code.size() == 1) {
       switch (code[0]) {
-        case 'F': out_.push_back(d_.field); return Status::Ok();
-        case 'S': out_.push_back(d_.component); return Status::Ok();
-        case 'T': out_.push_back(d_.subcomponent); return Status::Ok();
-        case 'R': out_.push_back(d_.repetition); return Status::Ok();
-        case 'E': out_.push_back(d_.escape); return Status::Ok();
+        case 'F':
+          out_.push_back(d_.field);
+          return Status::Ok();
+        case 'S':
+          out_.push_back(d_.component);
+          return Status::Ok();
+        case 'T':
+          out_.push_back(d_.subcomponent);
+          return Status::Ok();
+        case 'R':
+          out_.push_back(d_.repetition);
+          return Status::Ok();
+        case 'E':
+          out_.push_back(d_.escape);
+          return Status::Ok();
         case 'P':
           if (d_.truncation == '\0') break;  // not declared: an unknown escape
           out_.push_back(d_.truncation);
           return Status::Ok();
         case 'H':
-        case 'N': return Status::Ok();  // highlighting has no meaning in plain text
-        default: break;
+        case 'N':
+          return Status::Ok();  // highlighting has no meaning in plain text
+        default:
+          break;
       }
     }
     if (!code.empty() && code[0] == 'X') return AppendHex(code.substr(1), at);

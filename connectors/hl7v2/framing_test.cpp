@@ -127,7 +127,8 @@ BOOST_AUTO_TEST_CASE(unterminated_frames_are_reported_and_not_returned) {
   BOOST_TEST(r.messages[0] == kB);
   BOOST_REQUIRE(r.problems.size() == 1u);
   BOOST_TEST(r.problems[0].offset == 0u);
-  BOOST_TEST(r.problems[0].reason == "MLLP frame is not terminated (a new frame starts at offset 13)");
+  BOOST_TEST(r.problems[0].reason ==
+             "MLLP frame is not terminated (a new frame starts at offset 13)");
 }
 
 BOOST_AUTO_TEST_CASE(empty_frames_are_reported) {
@@ -140,7 +141,8 @@ BOOST_AUTO_TEST_CASE(empty_frames_are_reported) {
 }
 
 BOOST_AUTO_TEST_CASE(stray_bytes_are_reported_with_offset_and_length) {
-  const std::string input = "garbage here\r\n" + std::string(kA) + Frame(kB) + "junk\n" + std::string(kA);
+  const std::string input =
+      "garbage here\r\n" + std::string(kA) + Frame(kB) + "junk\n" + std::string(kA);
   const SplitResult r = SplitMessagesReporting(input);
   BOOST_REQUIRE(r.messages.size() == 3u);
   BOOST_TEST(r.messages[0] == kA);
@@ -149,7 +151,8 @@ BOOST_AUTO_TEST_CASE(stray_bytes_are_reported_with_offset_and_length) {
   BOOST_REQUIRE(r.problems.size() == 2u);
   BOOST_TEST(r.problems[0].offset == 0u);
   BOOST_TEST(r.problems[0].length == 12u);
-  BOOST_TEST(r.problems[0].reason == "bytes outside any message (not in an MLLP frame and not starting with MSH)");
+  BOOST_TEST(r.problems[0].reason ==
+             "bytes outside any message (not in an MLLP frame and not starting with MSH)");
   BOOST_TEST(r.problems[1].offset == 14 + kA.size() + kB.size() + 3);
   BOOST_TEST(r.problems[1].length == 4u);
   BOOST_TEST(r.problems[0].reason.find("garbage") == std::string::npos);  // never the bytes

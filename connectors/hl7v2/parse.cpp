@@ -57,19 +57,20 @@ std::string DescribeByte(std::string_view raw, char field_separator, std::size_t
       const bool valid = IsSegmentId(id) && (line.size() == 3 || line[3] == field_separator);
       std::size_t occurrence = 0;
       if (valid) {
-        auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.first == id; });
+        auto it =
+            std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.first == id; });
         if (it == seen.end()) it = seen.insert(seen.end(), {id, 0});
         occurrence = ++it->second;
       }
       if (at >= line_start && at <= line_end) {
         if (!valid) return "segment " + std::to_string(ordinal);
         Location loc;
-        loc.segment = std::string(id);
+        loc.segment = id;
         loc.occurrence = occurrence;
         if (with_field) {
           const std::string_view before = line.substr(0, at - line_start);
-          loc.field = static_cast<std::size_t>(
-              std::count(before.begin(), before.end(), field_separator));
+          loc.field =
+              static_cast<std::size_t>(std::count(before.begin(), before.end(), field_separator));
           if (ordinal == 1 && id == "MSH") ++loc.field;  // MSH-1 is the separator itself
         }
         return loc.ToString();
@@ -105,15 +106,17 @@ Status ReadDelimiters(std::string_view bytes, Delimiters& d, std::size_t& msh2_e
   const std::string_view encoding = bytes.substr(4, end - 4);
   if (encoding.size() < 4 || encoding.size() > 5) {
     return Status::InvalidArgument(
-        "MSH-2: " + std::string(encoding.size() > 5 ? "more than 5" : std::to_string(encoding.size())) +
+        "MSH-2: " +
+        std::string(encoding.size() > 5 ? "more than 5" : std::to_string(encoding.size())) +
         " encoding characters; need 4 (component, repetition, escape, subcomponent) or 5 (v2.7 "
         "adds truncation)");
   }
   static constexpr std::array<const char*, 6> kNames = {
-      "field separator",        "component separator", "repetition separator",
-      "escape character",       "subcomponent separator", "truncation character"};
-  const std::array<char, 6> chars = {field,       encoding[0], encoding[1],
-                                     encoding[2], encoding[3], encoding.size() == 5 ? encoding[4] : '\0'};
+      "field separator",  "component separator",    "repetition separator",
+      "escape character", "subcomponent separator", "truncation character"};
+  const std::array<char, 6> chars = {field,       encoding[0],
+                                     encoding[1], encoding[2],
+                                     encoding[3], encoding.size() == 5 ? encoding[4] : '\0'};
   const std::size_t count = 1 + encoding.size();
   for (std::size_t i = 1; i < count; ++i) {
     if (!IsDelimiter(chars[i])) {

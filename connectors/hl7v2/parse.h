@@ -31,6 +31,9 @@ std::string Printable(std::string_view s, std::size_t max);
 std::string DescribeByte(std::string_view raw, char field_separator, std::size_t at,
                          bool with_field = true);
 
+/// Bytes the scanner classifies at once, one bit each in a 32-bit mask.
+constexpr std::size_t kScanBlock = 32;
+
 /// One bit per byte of a 32-byte block, for the bytes the scanner has to look at.
 struct BlockMasks {
   std::uint32_t field = 0;       ///< the field separator
@@ -52,7 +55,7 @@ class Scanner {
 
  private:
   bool Scan(std::size_t from, bool first_segment_only);
-  std::size_t SkipPlainBlocks(std::size_t pos);
+  bool FastBlocks(std::size_t& pos, bool first_segment_only);
   bool Events(std::size_t block, const char* bytes, const BlockMasks& m, bool first_segment_only,
               bool& stopped);
   bool AddFields(std::size_t block, std::uint32_t mask);
@@ -82,7 +85,7 @@ class Scanner {
     std::uint32_t counts_[kSlots] = {};
     std::uint32_t used_ = 0;
     std::uint32_t last_slot_ = kSlots;  ///< slot of the previous id: OBX follows OBX
-    std::vector<std::uint32_t> all_;  // one counter per possible id once kMaxUsed is reached
+    std::vector<std::uint32_t> all_;    // one counter per possible id once kMaxUsed is reached
   };
 
   ParsedMessage& msg_;

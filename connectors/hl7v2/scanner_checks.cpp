@@ -22,10 +22,9 @@ bool Scanner::FieldLimitError(std::size_t block, std::uint32_t mask) {
     at = block + static_cast<std::size_t>(__builtin_ctz(mask));
     if (++fields > limits_.max_fields_per_segment) break;
   }
-  return Fail(Status::ResourceExhausted(DescribeByte(msg_.raw_, field_separator_, at, false) +
-                                        ": segment has more than " +
-                                        std::to_string(limits_.max_fields_per_segment) +
-                                        " fields (limit max_fields_per_segment)"));
+  return Fail(Status::ResourceExhausted(
+      DescribeByte(msg_.raw_, field_separator_, at, false) + ": segment has more than " +
+      std::to_string(limits_.max_fields_per_segment) + " fields (limit max_fields_per_segment)"));
 }
 
 bool Scanner::CheckSegmentId(std::size_t start, std::size_t end) {
@@ -37,9 +36,8 @@ bool Scanner::CheckSegmentId(std::size_t start, std::size_t end) {
     // Show at most 4 bytes: enough to recognise a typo, too few to carry a value.
     const std::string_view candidate = line.substr(0, line.find(field_separator_));
     return Fail(Status::InvalidArgument("segment " + std::to_string(ordinal) + ": '" +
-                                        Printable(candidate, 4) +
-                                        "' is not a segment id (byte " + std::to_string(start) +
-                                        ")"));
+                                        Printable(candidate, 4) + "' is not a segment id (byte " +
+                                        std::to_string(start) + ")"));
   }
   if (ordinal > 1 && line.substr(0, 3) == "MSH") {
     return Fail(Status::InvalidArgument(
@@ -80,7 +78,7 @@ bool Scanner::CheckHighBytes(std::size_t block, std::uint32_t mask) {
   }
   // UTF-8: check whole sequences from the first byte >= 0x80 that an earlier block did not
   // already cover (a sequence may run into the next block).
-  const std::size_t stop = std::min(block + 32, size_);
+  const std::size_t stop = std::min(block + kScanBlock, size_);
   std::size_t i = std::max(first, utf8_resume_);
   const auto* bytes = reinterpret_cast<const unsigned char*>(data_);
   while (i < stop) {
@@ -90,8 +88,8 @@ bool Scanner::CheckHighBytes(std::size_t block, std::uint32_t mask) {
     }
     const Utf8Check check = CheckUtf8Sequence(bytes + i, size_ - i);
     if (check.length == 0) {
-      return ByteError(i, "is not valid UTF-8 (" + std::string(check.reason) + "; " +
-                              CharsetReason() + ")");
+      return ByteError(
+          i, "is not valid UTF-8 (" + std::string(check.reason) + "; " + CharsetReason() + ")");
     }
     i += check.length;
   }
