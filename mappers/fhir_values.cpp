@@ -14,25 +14,33 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// 64-bit FNV-1a over the texts, followed by a murmur3 finaliser; two seeds give independent
-// halves of a 128-bit hash.
-std::uint64_t Mix(std::uint64_t h, std::string_view text) {
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+// Two 64-bit FNV-1a lanes with different seeds over `prefix`, '|' and `text`, each followed by a
+// murmur3 finaliser: a 128-bit hash in one pass over the bytes.
+struct Hash128 {
+  std::uint64_t hi;
+  std::uint64_t lo;
+};
 
-std::uint64_t Hash64(std::string_view text, std::uint64_t seed, std::string_view prefix = {}) {
-  std::uint64_t h = Mix(0xcbf29ce484222325ULL ^ seed, prefix);
-  h = Mix(h ^ 0x7c, text);  // '|' between the two, so ("ab","c") and ("a","bc") differ
+std::uint64_t Finalise(std::uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   h *= 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 33;
   return h;
+}
+
+Hash128 HashTexts(std::string_view prefix, std::string_view text) {
+  std::uint64_t a = 0xcbf29ce484222325ULL ^ 0x9e3779b97f4a7c15ULL;
+  std::uint64_t b = 0xcbf29ce484222325ULL ^ 0x632be59bd9b4e019ULL;
+  auto mix = [&](unsigned char c) {
+    a = (a ^ c) * 0x100000001b3ULL;
+    b = (b ^ c) * 0x100000001b3ULL;
+  };
+  for (unsigned char c : prefix) mix(c);
+  mix('|');  // so that ("ab", "c") and ("a", "bc") differ
+  for (unsigned char c : text) mix(c);
+  return {Finalise(a), Finalise(b)};
 }
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -95,8 +103,9 @@ std::string DeterministicUuid(std::string_view kind, std::string_view text) {
 }
 
 void AppendDeterministicUuid(std::string& out, std::string_view kind, std::string_view text) {
-  std::uint64_t hi = Hash64(text, 0x9e3779b97f4a7c15ULL, kind);
-  std::uint64_t lo = Hash64(text, 0x632be59bd9b4e019ULL, kind);
+  const Hash128 h = HashTexts(kind, text);
+  std::uint64_t hi = h.hi;
+  std::uint64_t lo = h.lo;
   hi = (hi & ~0xf000ULL) | 0x8000ULL;              // version 8
   lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
   AppendHex(out, hi >> 32, 8);
@@ -112,7 +121,7 @@ void AppendDeterministicUuid(std::string& out, std::string_view kind, std::strin
 
 std::string HashHex64(std::string_view text) {
   std::string out;
-  AppendHex(out, Hash64(text, 0), 16);
+  AppendHex(out, HashTexts({}, text).hi, 16);
   return out;
 }
 

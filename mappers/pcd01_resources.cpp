@@ -115,6 +115,9 @@ void PlanBloodPressure(Context& ctx, Group& group, std::vector<Planned>& plans,
 
 std::vector<Planned> Plan(Context& ctx, Model& model) {
   std::vector<Planned> plans;
+  std::size_t rows = 0;
+  for (const Group& group : model.groups) rows += group.rows.size();
+  plans.reserve(rows);
   for (Group& group : model.groups) {
     for (std::size_t r = 0; r < group.rows.size(); ++r) {
       Row& row = group.rows[r];
@@ -144,7 +147,7 @@ std::vector<Planned> Plan(Context& ctx, Model& model) {
   std::vector<bool> used(plans.size(), false);
   for (Group& group : model.groups) PlanBloodPressure(ctx, group, plans, used);
   std::vector<Planned> kept;
-  kept.reserve(plans.size());
+  kept.reserve(plans.size());  // Planned is large: no reallocation while moving into it
   for (std::size_t i = 0; i < plans.size(); ++i)
     if (!used[i]) kept.push_back(std::move(plans[i]));
   for (Planned& p : kept) p.identity = IdentityOf(ctx, model, MainRow(p), p.code.key);
