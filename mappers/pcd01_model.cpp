@@ -91,10 +91,10 @@ bool IsDeviceRow(const Segment& obx, const SubId& id) {
   const bool no_value = !obx.field(5).has_value();
   if (!no_value) return false;
   if (obx.field(11).raw() == "X") return true;
-  const Element code = obx.field(3);
-  if (code.component(3).raw() != "MDC") return false;
+  const Parts code(obx.field(3));
+  if (code[3] != "MDC") return false;
   std::uint32_t cf = 0;
-  for (char c : code.component(1).raw()) {
+  for (char c : code[1]) {
     if (c < '0' || c > '9') return false;
     cf = cf * 10 + static_cast<std::uint32_t>(c - '0');
     if (cf > 0xffffffu / 10) return false;

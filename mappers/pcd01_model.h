@@ -78,6 +78,17 @@ struct Context {
   const FhirTime* Time(const hl7v2::Element& e);
 };
 
+/// The components of a CWE/CX/EI field split once (`parts[1]` is component 1), for readers
+/// that look at several of them.
+struct Parts {
+  static constexpr std::size_t kMax = 9;
+  std::string_view c[kMax + 1];
+  std::size_t count = 0;
+
+  explicit Parts(const hl7v2::Element& e) { count = e.RawComponents(c + 1, kMax); }
+  std::string_view operator[](std::size_t n) const { return n <= kMax ? c[n] : std::string_view(); }
+};
+
 /// An identifier as FHIR needs it for conditional create.
 struct Identity {
   std::string system;

@@ -33,9 +33,9 @@ void AppendMdc(JsonWriter& w, std::uint32_t code, std::string_view refid) {
 }
 
 // The CWE triplet (1 or 4) that names the MDC system, or 0.
-std::size_t MdcTriplet(const Element& cwe) {
-  if (cwe.component(3).raw() == "MDC") return 1;
-  if (cwe.component(6).raw() == "MDC") return 4;
+std::size_t MdcTriplet(const Parts& cwe) {
+  if (cwe[3] == "MDC") return 1;
+  if (cwe[6] == "MDC") return 4;
   return 0;
 }
 
@@ -61,22 +61,21 @@ struct Unit {
 Unit ResolveUnit(Context& ctx, const Element& obx6, bool report) {
   Unit unit;
   if (!obx6.has_value()) return unit;
+  const Parts parts(obx6);
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
-    const std::string_view system = obx6.component(first + 2).raw();
-    const std::string_view code = obx6.component(first).raw();
+    const std::string_view code = parts[first];
     // A UCUM code never needs an HL7 escape; one with an escape is not taken as UCUM.
-    if (system == "UCUM" && !code.empty() &&
+    if (parts[first + 2] == "UCUM" && !code.empty() &&
         code.find(ctx.msg.delimiters().escape) == std::string_view::npos) {
       unit.ucum = code;
       return unit;
     }
   }
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
-    const std::string_view system = obx6.component(first + 2).raw();
-    const std::string_view code = obx6.component(first).raw();
-    const std::string_view refid = obx6.component(first + 1).raw();
+    const std::string_view system = parts[first + 2];
     if (system != "MDC" && !(system.empty() && first == 1)) continue;
-    std::optional<std::uint32_t> cf = ParseCode(code);
+    std::optional<std::uint32_t> cf = ParseCode(parts[first]);
+    const std::string_view refid = parts[first + 1];
     if ((!cf || *cf == 0) && !refid.empty()) cf = ctx.terms.MdcUnitCodeForRefid(refid);
     if (cf) {
       if (auto ucum = ctx.terms.UcumForMdcUnit(*cf)) {
@@ -262,72 +261,75 @@ void WriteStructuredNumeric(Context& ctx, JsonWriter& w, const Row& row) {
 
 CodeInfo ResolveCode(Context& ctx, const Element& obx3) {
   CodeInfo info;
-  const std::size_t t = MdcTriplet(obx3);
-  const hl7v2::Location where = obx3.location();
+  const Parts parts(obx3);
+  const std::size_t t = MdcTriplet(parts);
   if (t == 0) {
     // Not MDC: the sender's coding under its system (LOINC, SNOMED, or a private system).
-    const std::string_view system = obx3.component(3).raw();
-    std::string code;
-    AppendIdentifierComponent(code, obx3.component(1).raw());
-    info.key.clear();
+    const std::string_view system = parts[3];
     AppendIdentifierComponent(info.key, system.empty() ? std::string_view("unspecified") : system);
     info.key += ':';
-    info.key += code;
-    if (!obx3.component(1).has_value())
-      ctx.Error("required", where, "OBX-3 has no observation code");
+    AppendIdentifierComponent(info.key, parts[1]);
+    if (parts[1].empty()) ctx.Error("required", obx3.location(), "OBX-3 has no observation code");
     return info;
   }
-  const std::string_view code_text = obx3.component(t).raw();
-  const std::string_view refid = obx3.component(t + 1).raw();
+  const std::string_view code_text = parts[t];
+  const std::string_view refid = parts[t + 1];
   const std::optional<std::uint32_t> code = ParseCode(code_text);
-  // The code the reference id names (0 = none); a plain integer keeps GCC's
-  // -Wmaybe-uninitialized quiet about optional<> here.
-  std::uint32_t refid_code = 0;
-  if (!refid.empty()) refid_code = ctx.terms.CodeForRefid(refid).value_or(0);
-  std::string problem;
-  if (!code) {
-    problem = "MDC code is not a number";
-  } else if (*code == 0) {
-    problem = "MDC code 0 (unspecified)";
-  } else if (*code < 0x10000 && refid_code != 0 && (refid_code & 0xffff) == *code) {
-    problem = "bare MDC term code without its partition (" + std::string(refid) + " is " +
-              std::to_string(refid_code) + ")";
-  } else if (const MdcTerm* term = ctx.terms.FindCode(*code)) {
-    if (refid.empty() || ctx.terms.IsConsistent(*code, refid)) {
-      info.mdc = *code;
-      info.refid = term->refid;
-    } else {
-      problem = "MDC code " + std::to_string(*code) + " is " + std::string(term->refid) +
-                " but the reference id says " + std::string(refid);
-    }
-  } else if (refid_code != 0) {
-    problem = "MDC code " + std::to_string(*code) + " is not " + std::string(refid) + " (" +
-              std::to_string(refid_code) + ")";
-  } else {
-    // A code our table does not know (newer nomenclature): keep it as MDC, no LOINC.
+  const MdcTerm* term = code ? ctx.terms.FindCode(*code) : nullptr;
+  // The usual case first: a known code sent with its preferred reference id, or without one.
+  if (term != nullptr && (refid.empty() || refid == term->refid)) {
     info.mdc = *code;
-    ctx.Info("code-unknown", where,
-             "MDC code " + std::to_string(*code) +
-                 " is not in the terminology table; mapped without LOINC");
+    info.refid = term->refid;
+  } else {
+    // The code the reference id names (0 = none); a plain integer keeps GCC's
+    // -Wmaybe-uninitialized quiet about optional<> here.
+    std::uint32_t refid_code = 0;
+    if (!refid.empty()) refid_code = ctx.terms.CodeForRefid(refid).value_or(0);
+    std::string problem;
+    if (!code) {
+      problem = "MDC code is not a number";
+    } else if (*code == 0) {
+      problem = "MDC code 0 (unspecified)";
+    } else if (*code < 0x10000 && refid_code != 0 && (refid_code & 0xffff) == *code) {
+      problem = "bare MDC term code without its partition (" + std::string(refid) + " is " +
+                std::to_string(refid_code) + ")";
+    } else if (term != nullptr) {
+      if (ctx.terms.IsConsistent(*code, refid)) {
+        info.mdc = *code;
+        info.refid = term->refid;
+      } else {
+        problem = "MDC code " + std::to_string(*code) + " is " + std::string(term->refid) +
+                  " but the reference id says " + std::string(refid);
+      }
+    } else if (refid_code != 0) {
+      problem = "MDC code " + std::to_string(*code) + " is not " + std::string(refid) + " (" +
+                std::to_string(refid_code) + ")";
+    } else {
+      // A code our table does not know (newer nomenclature): keep it as MDC, no LOINC.
+      info.mdc = *code;
+      ctx.Info("code-unknown", obx3.location(),
+               "MDC code " + std::to_string(*code) +
+                   " is not in the terminology table; mapped without LOINC");
+    }
+    if (info.mdc == 0) {
+      ctx.Warning("code-invalid", obx3.location(),
+                  problem + ": kept as the sender's coding, not as MDC (no LOINC, no vital sign)");
+      info.key = "MDC-as-sent:";
+      AppendIdentifierComponent(info.key, code_text);
+      if (code && *code == 0) {
+        info.key += ':';
+        AppendIdentifierComponent(info.key, refid);
+      }
+      return info;
+    }
   }
-  if (info.mdc != 0) {
-    info.vital = ctx.terms.FindVitalSign(info.mdc);
-    info.key = std::to_string(info.mdc);
-    return info;
-  }
-  ctx.Warning("code-invalid", where,
-              problem + ": kept as the sender's coding, not as MDC (no LOINC, no vital sign)");
-  info.key = "MDC-as-sent:";
-  AppendIdentifierComponent(info.key, code_text);
-  if (code && *code == 0) {
-    info.key += ':';
-    AppendIdentifierComponent(info.key, refid);
-  }
+  info.vital = ctx.terms.FindVitalSign(info.mdc);
+  info.key = std::to_string(info.mdc);
   return info;
 }
 
 void WriteCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeInfo& code) {
-  const std::size_t t = MdcTriplet(obx3);
+  const std::size_t t = MdcTriplet(Parts(obx3));
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
     if (!obx3.component(first).has_value()) continue;
     if (first == t && code.mdc != 0) {
@@ -353,10 +355,11 @@ void WriteCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeIn
 
 void WriteSenderCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeInfo& code,
                         std::string_view present) {
-  const std::size_t t = MdcTriplet(obx3);
+  const Parts parts(obx3);
+  const std::size_t t = MdcTriplet(parts);
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
-    if (first == t || !obx3.component(first).has_value()) continue;
-    const std::string quoted = "\"code\":\"" + std::string(obx3.component(first).raw()) + "\"";
+    if (first == t || parts[first].empty() || parts[first] == "\"\"") continue;
+    const std::string quoted = "\"code\":\"" + std::string(parts[first]) + "\"";
     if (present.find(quoted) != std::string_view::npos) continue;
     AppendCoding(ctx, w, obx3, first);
   }

@@ -35,6 +35,7 @@ bool AppendCoding(Context& ctx, JsonWriter& w, const hl7v2::Element& cwe, std::s
 
 bool WriteCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
                           const hl7v2::Element& cwe) {
+  if (!cwe.has_value()) return false;
   const bool primary = cwe.component(1).has_value();
   const bool alternate = cwe.component(4).has_value();
   std::string text;

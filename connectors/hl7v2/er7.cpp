@@ -93,6 +93,28 @@ std::size_t Element::component_count() const {
   }
 }
 
+std::size_t Element::RawComponents(std::string_view* out, std::size_t max) const {
+  for (std::size_t i = 0; i < max; ++i) out[i] = {};
+  if (level_ != Level::kField && level_ != Level::kRepetition) {
+    // A component (or smaller) is its own only component, as component(1) gives itself.
+    if (max > 0) out[0] = raw_;
+    return raw_.empty() ? 0 : 1;
+  }
+  const Delimiters& d = delimiters();
+  // HL7 v2.5 §2.5.2: a field's components are those of its first repetition.
+  const std::string_view base = level_ == Level::kField ? Piece(raw_, d.repetition, 1) : raw_;
+  if (base.empty()) return 0;
+  std::size_t count = 0;
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i <= base.size(); ++i) {
+    if (i < base.size() && base[i] != d.component) continue;
+    if (count < max) out[count] = base.substr(begin, i - begin);
+    ++count;
+    begin = i + 1;
+  }
+  return count;
+}
+
 Element Element::component(std::size_t n) const {
   const Delimiters& d = delimiters();
   std::string_view base;

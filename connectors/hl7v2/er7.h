@@ -127,6 +127,12 @@ class Element {
   std::size_t component_count() const;
   Element component(std::size_t n) const;
 
+  /// The raw components (of the first repetition, on a field) in one pass over the bytes:
+  /// fills out[0..] with up to `max` views (component 1 first), sets the rest to empty, and
+  /// returns how many components there are. For readers that look at several components of
+  /// one field: cheaper than calling component(n) for each.
+  std::size_t RawComponents(std::string_view* out, std::size_t max) const;
+
   /// Subcomponents (1-based) of a component; on a field or repetition, of its first component.
   std::size_t subcomponent_count() const;
   Element subcomponent(std::size_t n) const;

@@ -280,3 +280,37 @@ BOOST_AUTO_TEST_CASE(latin1_accepts_every_byte_but_control_characters) {
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace fhirbridge::hl7v2
+
+namespace fhirbridge::hl7v2 {
+namespace {
+
+BOOST_AUTO_TEST_SUITE(er7_raw_components)
+
+BOOST_AUTO_TEST_CASE(match_component_by_component) {
+  const std::string text =
+      "MSH|^~\\&|A||||20240101||ORU^R01|1|P|2.6\r"
+      "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC^^^^^^SpO2~2^x|1.1.1.1||^^UCUM||\r";
+  auto parsed = Parse(text);
+  BOOST_REQUIRE(parsed.ok());
+  const Segment obx = parsed->segment(1);
+  for (std::size_t f : {3u, 4u, 5u, 6u, 7u}) {
+    const Element field = obx.field(f);
+    std::string_view parts[12];
+    const std::size_t n = field.RawComponents(parts, 12);
+    BOOST_TEST(n == field.component_count(), "field " << f);
+    for (std::size_t c = 1; c <= 12; ++c)
+      BOOST_TEST(parts[c - 1] == field.component(c).raw(), "field " << f << " component " << c);
+  }
+  std::string_view few[2];
+  BOOST_TEST(obx.field(3).RawComponents(few, 2) == 9u);  // the count even when max is smaller
+  BOOST_TEST(few[1] == "MDC_PULS_OXIM_SAT_O2");
+  std::string_view one[3];
+  BOOST_TEST(obx.field(3).component(2).RawComponents(one, 3) == 1u);
+  BOOST_TEST(one[0] == "MDC_PULS_OXIM_SAT_O2");
+  BOOST_TEST(one[1].empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace fhirbridge::hl7v2
