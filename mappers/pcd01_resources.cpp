@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <functional>
 
 #include "mappers/fhir_values.h"
 #include "mappers/pcd01_values.h"
@@ -152,15 +153,26 @@ std::vector<Planned> Plan(Context& ctx, Model& model) {
     if (!used[i]) kept.push_back(std::move(plans[i]));
   for (Planned& p : kept) p.identity = IdentityOf(ctx, model, MainRow(p), p.code.key);
   // MAPPING.md: the facet joins the identifier when one message repeats a code at one time.
+  // Identities share long prefixes (sender/device/...): compare hashes before the text.
+  const auto identity_hash = [](const Planned& p) {
+    return std::hash<std::string_view>{}(p.identity);
+  };
+  std::vector<std::size_t> hashes(kept.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) hashes[i] = identity_hash(kept[i]);
   std::vector<bool> collides(kept.size(), false);
   for (std::size_t i = 0; i < kept.size(); ++i)
     for (std::size_t j = i + 1; j < kept.size(); ++j)
-      if (kept[j].identity == kept[i].identity) collides[i] = collides[j] = true;
-  for (std::size_t i = 0; i < kept.size(); ++i)
-    if (collides[i]) kept[i].identity += "/" + kept[i].facet;
+      if (hashes[j] == hashes[i] && kept[j].identity == kept[i].identity)
+        collides[i] = collides[j] = true;
   for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (!collides[i]) continue;
+    kept[i].identity += "/" + kept[i].facet;
+    hashes[i] = identity_hash(kept[i]);
+  }
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (!collides[i]) continue;
     for (std::size_t j = i + 1; j < kept.size(); ++j) {
-      if (kept[j].identity == kept[i].identity) {
+      if (hashes[j] == hashes[i] && kept[j].identity == kept[i].identity) {
         ctx.Error("duplicate", MainRow(kept[j]).obx.field(0).location(),
                   "reports the same code, device, time and OBX-4 as an earlier OBX");
       }

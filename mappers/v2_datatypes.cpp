@@ -60,6 +60,16 @@ bool WriteCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
 }
 
 void AppendSearchValue(std::string& out, std::string_view text) {
+  // Most values (identities we built, URIs) need no escaping at all: copy those in one go.
+  std::size_t plain_prefix = 0;
+  for (; plain_prefix < text.size(); ++plain_prefix) {
+    const char c = text[plain_prefix];
+    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '/';
+    if (!plain) break;
+  }
+  out.append(text.data(), plain_prefix);
+  text.remove_prefix(plain_prefix);
   for (unsigned char c : text) {
     if (c == '\\' || c == '|' || c == ',' || c == '$') out += "%5C";  // FHIR search escape
     const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

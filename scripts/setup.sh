@@ -98,7 +98,9 @@ case "$MODE" in
     configure_and_build "$BUILD_DIR"
     run_tests "$BUILD_DIR"
     say "build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
-    configure_and_build "$BUILD_DIR-asan" -DFHIRBRIDGE_SANITIZE=ON
+    # -Werror is the normal build's job: GCC 12 reports false maybe-uninitialized warnings inside
+    # libstdc++ (std::function in <regex>) when ASan instruments it.
+    configure_and_build "$BUILD_DIR-asan" -DFHIRBRIDGE_SANITIZE=ON -DFHIRBRIDGE_WERROR=OFF
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests "$BUILD_DIR-asan"
     fuzz
     check_format
