@@ -36,6 +36,25 @@ void CheckProfile(pcd01::Context& ctx) {
       "MSH-21 does not name the IHE PCD-01 profile; mapped as PCD-01 because MSH-9 is ORU^R01");
 }
 
+// The parser's errors start with where they are ("NTE[1]-3: byte 0xE9 ...", "MSH-18: ...");
+// that prefix belongs in the issue's location.
+DataIssue ParseIssue(const Status& s) {
+  std::string text = s.message();
+  std::string location = "message";
+  const std::size_t colon = text.find(": ");
+  const auto upper_or_digit = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (colon != std::string::npos && colon >= 3 && colon <= 24 && text[0] >= 'A' && text[0] <= 'Z' &&
+      upper_or_digit(text[1]) && upper_or_digit(text[2]) &&
+      (colon == 3 || text[3] == '-' || text[3] == '[') && text.find(' ') > colon) {
+    location = text.substr(0, colon);
+    text.erase(0, colon + 2);
+  }
+  return DataIssue::Error(s.IsResourceExhausted() ? "too-long" : "structure", std::move(location),
+                          std::move(text));
+}
+
 }  // namespace
 
 struct Pcd01Mapper::Impl {
@@ -59,9 +78,7 @@ Mapped Pcd01Mapper::Map(std::string_view raw) const {
   Result<hl7v2::ParsedMessage> parsed = hl7v2::Parse(raw, impl_->options.limits);
   if (!parsed.ok()) {
     Mapped failed;
-    const Status& s = parsed.status();
-    failed.issues.push_back(DataIssue::Error(s.IsResourceExhausted() ? "too-long" : "structure",
-                                             "message", s.message()));
+    failed.issues.push_back(ParseIssue(parsed.status()));
     return failed;
   }
   return Map(*parsed);
