@@ -126,9 +126,14 @@ std::string HashHex64(std::string_view text) {
 }
 
 void AppendIdentifierComponent(std::string& out, std::string_view text) {
+  AppendPercentEncoded(out, text, {});
+}
+
+void AppendPercentEncoded(std::string& out, std::string_view text, std::string_view also_plain) {
   for (unsigned char c : text) {
     const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsDigit(c) || c == '.' ||
-                       c == '_' || c == '~' || c == '-';
+                       c == '_' || c == '~' || c == '-' ||
+                       also_plain.find(static_cast<char>(c)) != std::string_view::npos;
     if (plain) {
       out += static_cast<char>(c);
     } else {

@@ -29,6 +29,10 @@ void AppendDeterministicUuid(std::string& out, std::string_view kind, std::strin
 /// A 64-bit hash as 16 lowercase hex digits (delivery lane keys; carries no readable PHI).
 std::string HashHex64(std::string_view text);
 
+/// Appends `text` with every byte outside [A-Za-z0-9._~-] and `also_plain` percent-encoded
+/// (RFC 3986, upper-case hex).
+void AppendPercentEncoded(std::string& out, std::string_view text, std::string_view also_plain);
+
 /// Appends `text` with every byte outside [A-Za-z0-9._~-] percent-encoded, so that it can be a
 /// component of an identifier value that is also used unescaped in FHIR search strings.
 void AppendIdentifierComponent(std::string& out, std::string_view text);

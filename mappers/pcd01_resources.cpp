@@ -227,6 +227,18 @@ void WriteEffective(JsonWriter& w, const Row& row, const Group& group, bool inte
 }
 
 // Observation elements after value[x], in the order R4 defines them.
+// OBX-7 (the device's alarm limits, as text) → referenceRange.
+void WriteReferenceRange(Context& ctx, JsonWriter& w, const Row& row) {
+  const Element range = row.obx.field(7);
+  if (!range.has_value()) return;
+  w.Key("referenceRange");
+  w.BeginArray();
+  w.BeginObject();
+  w.KeyString("text", ctx.Text(range));
+  w.EndObject();
+  w.EndArray();
+}
+
 // For a BP panel, `panel` leaves interpretation and referenceRange to the components.
 void WriteRowDetails(Context& ctx, JsonWriter& w, const Row& row, const Flags& flags,
                      const Model& model, bool panel) {
@@ -246,15 +258,7 @@ void WriteRowDetails(Context& ctx, JsonWriter& w, const Row& row, const Flags& f
   WriteCodeableConcept(ctx, w, "bodySite", row.obx.field(20));
   WriteCodeableConcept(ctx, w, "method", row.obx.field(17));
   if (row.device >= 0) w.RawMembers(model.devices[row.device].reference);
-  const Element range = row.obx.field(7);
-  if (!panel && range.has_value()) {
-    w.Key("referenceRange");
-    w.BeginArray();
-    w.BeginObject();
-    w.KeyString("text", ctx.Text(range));
-    w.EndObject();
-    w.EndArray();
-  }
+  if (!panel) WriteReferenceRange(ctx, w, row);
 }
 
 void WriteMeta(JsonWriter& w, std::string_view profile_members, const Flags& flags) {
@@ -298,15 +302,7 @@ void WriteComponent(Context& ctx, const FragmentCache& cache, JsonWriter& w, con
   }
   WriteNumericValue(ctx, w, row, code.vital, flags);
   WriteInterpretation(w, flags);
-  const Element range = row.obx.field(7);
-  if (range.has_value()) {
-    w.Key("referenceRange");
-    w.BeginArray();
-    w.BeginObject();
-    w.KeyString("text", ctx.Text(range));
-    w.EndObject();
-    w.EndArray();
-  }
+  WriteReferenceRange(ctx, w, row);
   w.EndObject();
 }
 

@@ -70,17 +70,9 @@ void AppendSearchValue(std::string& out, std::string_view text) {
   }
   out.append(text.data(), plain_prefix);
   text.remove_prefix(plain_prefix);
-  for (unsigned char c : text) {
+  for (char c : text) {
     if (c == '\\' || c == '|' || c == ',' || c == '$') out += "%5C";  // FHIR search escape
-    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                       c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '/';
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += "0123456789ABCDEF"[c >> 4];
-      out += "0123456789ABCDEF"[c & 15];
-    }
+    AppendPercentEncoded(out, std::string_view(&c, 1), ":/");
   }
 }
 
