@@ -1,6 +1,7 @@
 #include "mappers/fhir_values.h"
 
 #include <array>
+#include <cstring>
 
 namespace fhirbridge::mappers {
 
@@ -14,8 +15,9 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Two 64-bit FNV-1a lanes with different seeds over `prefix`, '|' and `text`, each followed by a
-// murmur3 finaliser: a 128-bit hash in one pass over the bytes.
+// Two 64-bit lanes with different seeds over `prefix`, '|' and `text`, each followed by a
+// murmur3 finaliser: a 128-bit hash in one pass over the bytes (not cryptographic: fullUrls only
+// need to be deterministic and distinct within a Bundle).
 struct Hash128 {
   std::uint64_t hi;
   std::uint64_t lo;
@@ -30,17 +32,33 @@ std::uint64_t Finalise(std::uint64_t h) {
   return h;
 }
 
+// Eight bytes at a time into two lanes (multiply and rotate), tails byte by byte.
+void MixInto(Hash128& h, std::string_view text) {
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    h.hi = ((h.hi ^ word) * 0x9e3779b97f4a7c15ULL);
+    h.hi = (h.hi << 29) | (h.hi >> 35);
+    h.lo = ((h.lo ^ word) * 0xc2b2ae3d27d4eb4fULL);
+    h.lo = (h.lo << 31) | (h.lo >> 33);
+  }
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    h.hi = (h.hi ^ c) * 0x100000001b3ULL;
+    h.lo = (h.lo ^ c) * 0x100000001b3ULL;
+  }
+}
+
 Hash128 HashTexts(std::string_view prefix, std::string_view text) {
-  std::uint64_t a = 0xcbf29ce484222325ULL ^ 0x9e3779b97f4a7c15ULL;
-  std::uint64_t b = 0xcbf29ce484222325ULL ^ 0x632be59bd9b4e019ULL;
-  auto mix = [&](unsigned char c) {
-    a = (a ^ c) * 0x100000001b3ULL;
-    b = (b ^ c) * 0x100000001b3ULL;
-  };
-  for (unsigned char c : prefix) mix(c);
-  mix('|');  // so that ("ab", "c") and ("a", "bc") differ
-  for (unsigned char c : text) mix(c);
-  return {Finalise(a), Finalise(b)};
+  Hash128 h{0xcbf29ce484222325ULL ^ 0x9e3779b97f4a7c15ULL,
+            0xcbf29ce484222325ULL ^ 0x632be59bd9b4e019ULL};
+  MixInto(h, prefix);
+  MixInto(h, "|");  // so that ("ab", "c") and ("a", "bc") differ
+  MixInto(h, text);
+  // The lengths too, so that texts that differ only in trailing zero bytes differ.
+  h.hi ^= text.size() * 0xff51afd7ed558ccdULL;
+  return {Finalise(h.hi), Finalise(h.lo ^ h.hi)};
 }
 
 constexpr char kHex[] = "0123456789abcdef";

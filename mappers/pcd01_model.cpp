@@ -121,6 +121,16 @@ std::string Context::Text(const Element& e) {
   return std::move(text).value();
 }
 
+std::string_view Context::TextView(const Element& e, std::string& scratch) {
+  if (!e.has_value()) return {};
+  const std::string_view raw = e.raw();
+  if (msg.charset() != hl7v2::Charset::kLatin1 &&
+      raw.find(msg.delimiters().escape) == std::string_view::npos)
+    return raw;  // validated ASCII/UTF-8 with no escape: the text is the bytes
+  scratch = Text(e);
+  return scratch;
+}
+
 const FhirTime* Context::Time(const Element& e) {
   if (!e.has_value()) return nullptr;
   const std::string_view raw = e.component(1).raw();

@@ -29,6 +29,8 @@ struct FragmentCache {
     std::string meta;            ///< `"profile":[...]`, the members of Observation.meta
   };
   std::unordered_map<std::uint32_t, Vital> vital;
+  /// `{"system":"urn:iso:std:iso:11073:10101","code":..,"display":<refid>}` for every term.
+  std::unordered_map<std::uint32_t, std::string> mdc_coding;
   std::string vital_category;  ///< `"category":[...vital-signs...]`
   /// `"unit":..,"system":"http://unitsofmeasure.org","code":..` for every UCUM code the
   /// terminology knows (keys view the terminology's text).
@@ -73,6 +75,9 @@ struct Context {
 
   /// The decoded text of an element; a malformed escape is reported here and gives "".
   std::string Text(const hl7v2::Element& e);
+  /// The same without copying when there is nothing to decode (no escape, not Latin-1): the
+  /// raw bytes, else the text decoded into `scratch`.
+  std::string_view TextView(const hl7v2::Element& e, std::string& scratch);
   /// Parses an HL7 DTM element into FHIR time; reports and returns null when invalid or when it
   /// needs a time zone that the source does not configure. The time lives as long as `this`.
   const FhirTime* Time(const hl7v2::Element& e);

@@ -46,10 +46,11 @@ struct Planned {
   int main_row = -1;
   int systolic = -1, diastolic = -1, mean = -1;  // BP panel parts (row indices)
   CodeInfo code;
-  std::uint32_t panel_code = 0;  // MDC code of the BP compound, when a panel
-  std::string identity;          // identifier value before de-duplication
-  std::string facet;             // OBX-4 (or OBX-1) used when identities collide
-  Flags flags;                   // OBX-8 of the main row
+  CodeInfo diastolic_code, mean_code;  // resolved while planning
+  std::uint32_t panel_code = 0;        // MDC code of the BP compound, when a panel
+  std::string identity;                // identifier value before de-duplication
+  std::string facet;                   // OBX-4 (or OBX-1) used when identities collide
+  Flags flags;                         // OBX-8 of the main row
 };
 
 const Row& MainRow(const Planned& p) { return p.group->rows[p.main_row]; }
@@ -103,9 +104,11 @@ void PlanBloodPressure(Context& ctx, Group& group, std::vector<Planned>& plans,
     if (dia < 0) continue;  // an incomplete panel: the parts stay single Observations
     p.systolic = p.main_row;
     p.diastolic = plans[dia].main_row;
+    p.diastolic_code = plans[dia].code;
     used[dia] = true;
     if (mean >= 0) {
       p.mean = plans[mean].main_row;
+      p.mean_code = plans[mean].code;
       used[mean] = true;
     }
     p.panel_code = family;
@@ -231,10 +234,11 @@ void WriteEffective(JsonWriter& w, const Row& row, const Group& group, bool inte
 void WriteReferenceRange(Context& ctx, JsonWriter& w, const Row& row) {
   const Element range = row.obx.field(7);
   if (!range.has_value()) return;
+  std::string scratch;
   w.Key("referenceRange");
   w.BeginArray();
   w.BeginObject();
-  w.KeyString("text", ctx.Text(range));
+  w.KeyString("text", ctx.TextView(range, scratch));
   w.EndObject();
   w.EndArray();
 }
@@ -368,12 +372,8 @@ void WriteObservation(Context& ctx, const FragmentCache& cache, const Model& mod
     w.Key("component");
     w.BeginArray();
     WriteComponent(ctx, cache, w, p.group->rows[p.systolic], p.code);
-    CodeInfo dia = ResolveCode(ctx, p.group->rows[p.diastolic].obx.field(3));
-    WriteComponent(ctx, cache, w, p.group->rows[p.diastolic], dia);
-    if (p.mean >= 0) {
-      CodeInfo mean = ResolveCode(ctx, p.group->rows[p.mean].obx.field(3));
-      WriteComponent(ctx, cache, w, p.group->rows[p.mean], mean);
-    }
+    WriteComponent(ctx, cache, w, p.group->rows[p.diastolic], p.diastolic_code);
+    if (p.mean >= 0) WriteComponent(ctx, cache, w, p.group->rows[p.mean], p.mean_code);
     w.EndArray();
   }
   w.EndObject();
@@ -444,6 +444,11 @@ FragmentCache FragmentCache::Build(const Terminology& terms, const Pcd01Options&
   cache.observation_request_prefix += "\"identifier=" + query_system + "|";
   cache.vital_category =
       R"("category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs","display":"Vital Signs"}],"text":"Vital Signs"}])";
+  for (const MdcTerm& term : terms.terms()) {
+    std::string coding;
+    AppendMdcCoding(coding, term.code, term.refid);
+    cache.mdc_coding.emplace(term.code, std::move(coding));
+  }
   for (const VitalSign& vs : terms.vital_signs()) {
     Vital v;
     AppendMdcCoding(v.codings, vs.mdc_code, vs.mdc_refid);

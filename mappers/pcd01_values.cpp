@@ -333,7 +333,12 @@ void WriteCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeIn
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
     if (!obx3.component(first).has_value()) continue;
     if (first == t && code.mdc != 0) {
-      AppendMdc(w, code.mdc, code.refid.empty() ? obx3.component(first + 1).raw() : code.refid);
+      auto cached = ctx.cache.mdc_coding.find(code.mdc);
+      if (cached != ctx.cache.mdc_coding.end()) {
+        w.RawValue(cached->second);
+      } else {
+        AppendMdc(w, code.mdc, code.refid.empty() ? obx3.component(first + 1).raw() : code.refid);
+      }
       continue;
     }
     if (first == t) {
