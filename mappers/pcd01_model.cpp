@@ -86,12 +86,11 @@ bool IsProperPrefix(const SubId& ancestor, const SubId& row) {
 // True when the row describes the device tree rather than reporting a measurement:
 // OBX-4 n.0.0.0 / n.m.0.0 / n.m.k.0, or OBX-11 "X" with no value, or an MDC object/
 // infrastructure code (partitions 1 and 8: MDC_DEV_*) with no value.
-bool IsDeviceRow(const Segment& obx, const SubId& id) {
+bool IsDeviceRow(const Row& row, const SubId& id) {
   if (id.written_depth >= 4 && id.levels[id.written_depth - 1] == "0") return true;
-  const bool no_value = !obx.field(5).has_value();
-  if (!no_value) return false;
-  if (obx.field(11).raw() == "X") return true;
-  const Parts code(obx.field(3));
+  if (row.has(5)) return false;
+  if (row.f(11) == "X") return true;
+  const Parts& code = row.code;
   if (code[3] != "MDC") return false;
   std::uint32_t cf = 0;
   for (char c : code[1]) {
@@ -281,29 +280,29 @@ void ClassifyRows(Context& ctx, Group& group, std::vector<std::optional<hl7v2::E
   for (std::size_t i = 0; i < group.rows.size(); ++i) {
     Row& row = group.rows[i];
     // Rows come in tree order (IHE PCD TF-2 B.8.3), so the last ancestor before a row is its
-    // parent. Senders that break the order still get the deepest ancestor found anywhere.
+    // parent. Only when there is none do we look for one after it (senders that break the order).
     for (std::size_t j = i; j-- > 0;) {
       if (IsProperPrefix(ids[j], ids[i])) {
         row.parent = static_cast<int>(j);
         break;
       }
     }
-    std::size_t best_depth = row.parent >= 0 ? ids[row.parent].depth : 0;
-    for (std::size_t j = i + 1; j < group.rows.size(); ++j) {
-      if (IsProperPrefix(ids[j], ids[i]) && ids[j].depth > best_depth) {
-        best_depth = ids[j].depth;
-        row.parent = static_cast<int>(j);
-      }
+    std::size_t best_depth = 0;
+    for (std::size_t j = i + 1; row.parent < 0 && j < group.rows.size(); ++j) {
+      if (IsProperPrefix(ids[j], ids[i]) && ids[j].depth > best_depth) best_depth = ids[j].depth;
     }
-    if (IsDeviceRow(row.obx, ids[i])) {
+    for (std::size_t j = i + 1; row.parent < 0 && best_depth > 0 && j < group.rows.size(); ++j)
+      if (IsProperPrefix(ids[j], ids[i]) && ids[j].depth == best_depth)
+        row.parent = static_cast<int>(j);
+    if (IsDeviceRow(row, ids[i])) {
       row.kind = RowKind::kDevice;
-    } else if (!row.obx.field(5).has_value() && row.obx.field(2).empty()) {
+    } else if (!row.has(5) && row.f(2).empty()) {
       row.kind = RowKind::kContainer;
-    } else if (row.parent >= 0 && group.rows[row.parent].obx.field(2).raw() == "NA" &&
+    } else if (row.parent >= 0 && group.rows[row.parent].f(2) == "NA" &&
                group.rows[row.parent].kind == RowKind::kMetric) {
       row.kind = RowKind::kFacet;
     }
-    row.time = ctx.Time(row.obx.field(14));
+    if (!row.f(14).empty()) row.time = ctx.Time(row.obx.field(14));
   }
   // Devices: OBX-18 (or a PRT EQUIP participation) names the equipment; rows without one
   // inherit their nearest ancestor's (MAPPING.md).
@@ -395,7 +394,8 @@ Model ReadModel(Context& ctx) {
         ctx.Error("structure", seg.field(0).location(), "OBX before any OBR");
         continue;
       }
-      Row row{seg, RowKind::kMetric, seg.field(4).raw(), -1, -1, nullptr, {}};
+      Row row{seg, RowKind::kMetric,    seg.field_raw(4),   -1, -1, nullptr,
+              {},  Parts(seg.field(3)), Parts(seg.field(6))};
       model.groups.back().rows.push_back(std::move(row));
       const Element obx18 = seg.field(18);
       equipment.back().push_back(obx18.has_value() ? std::optional<Element>(obx18) : std::nullopt);

@@ -90,6 +90,7 @@ struct Parts {
   std::string_view c[kMax + 1];
   std::size_t count = 0;
 
+  Parts() = default;
   explicit Parts(const hl7v2::Element& e) { count = e.RawComponents(c + 1, kMax); }
   std::string_view operator[](std::size_t n) const { return n <= kMax ? c[n] : std::string_view(); }
 };
@@ -130,6 +131,16 @@ struct Row {
   int parent = -1;          ///< index of the nearest ancestor row in the same group, -1 = none
   const FhirTime* time = nullptr;     ///< effective time after inheritance (owned by the Context)
   std::vector<hl7v2::Segment> notes;  ///< NTE segments that follow the row
+  Parts code;                         ///< OBX-3 split once (read by several rules)
+  Parts unit;                         ///< OBX-6 split once
+
+  /// Field n of the OBX, raw (no Element built): for tests and comparisons.
+  std::string_view f(std::size_t n) const { return obx.field_raw(n); }
+  /// True when field n holds a value (neither empty nor the HL7 null "").
+  bool has(std::size_t n) const {
+    const std::string_view v = f(n);
+    return !v.empty() && v != "\"\"";
+  }
 };
 
 /// One OBR and the OBX rows under it.

@@ -129,13 +129,13 @@ std::vector<Planned> Plan(Context& ctx, Model& model) {
       Planned p;
       p.group = &group;
       p.main_row = static_cast<int>(r);
-      p.code = ResolveCode(ctx, row.obx.field(3));
+      p.code = ResolveCode(ctx, row);
       if (!row.time) {
         ctx.Error("required", row.obx.field(14).location(),
                   "no observation time: OBX-14, an ancestor row's OBX-14 and OBR-7 are all empty "
                   "or invalid");
       }
-      const Flags flags = ReadFlags(ctx, row.obx.field(8), /*report=*/true);
+      const Flags flags = row.has(8) ? ReadFlags(ctx, row.obx.field(8), /*report=*/true) : Flags{};
       if (flags.test_data && !ctx.opts.deliver_test_data) {
         ctx.Info("informational", row.obx.field(8).location(),
                  "test/demo data (OBX-8) not delivered (sources[].deliver_test_data)");
@@ -232,8 +232,8 @@ void WriteEffective(JsonWriter& w, const Row& row, const Group& group, bool inte
 // Observation elements after value[x], in the order R4 defines them.
 // OBX-7 (the device's alarm limits, as text) → referenceRange.
 void WriteReferenceRange(Context& ctx, JsonWriter& w, const Row& row) {
+  if (!row.has(7)) return;
   const Element range = row.obx.field(7);
-  if (!range.has_value()) return;
   std::string scratch;
   w.Key("referenceRange");
   w.BeginArray();
@@ -259,8 +259,8 @@ void WriteRowDetails(Context& ctx, JsonWriter& w, const Row& row, const Flags& f
     }
     w.EndArray();
   }
-  WriteCodeableConcept(ctx, w, "bodySite", row.obx.field(20));
-  WriteCodeableConcept(ctx, w, "method", row.obx.field(17));
+  if (row.has(20)) WriteCodeableConcept(ctx, w, "bodySite", row.obx.field(20));
+  if (row.has(17)) WriteCodeableConcept(ctx, w, "method", row.obx.field(17));
   if (row.device >= 0) w.RawMembers(model.devices[row.device].reference);
   if (!panel) WriteReferenceRange(ctx, w, row);
 }
@@ -289,7 +289,7 @@ void WriteMeta(JsonWriter& w, std::string_view profile_members, const Flags& fla
 
 void WriteComponent(Context& ctx, const FragmentCache& cache, JsonWriter& w, const Row& row,
                     const CodeInfo& code) {
-  const Flags flags = ReadFlags(ctx, row.obx.field(8));
+  const Flags flags = row.has(8) ? ReadFlags(ctx, row.obx.field(8)) : Flags{};
   w.BeginObject();
   auto vital = cache.vital.find(code.mdc);
   if (vital != cache.vital.end()) {
@@ -314,7 +314,7 @@ void WriteObservation(Context& ctx, const FragmentCache& cache, const Model& mod
                       std::string_view subject, const Planned& p, JsonWriter& w) {
   const Row& row = MainRow(p);
   const Flags& flags = p.flags;
-  const std::string_view value_type = row.obx.field(2).raw();
+  const std::string_view value_type = row.f(2);
   const bool panel = p.panel_code != 0;
   // A vital sign only when the value is a Quantity in a unit the profile allows; otherwise the
   // Observation keeps its MDC coding and loses the vital-signs claim (with a warning).
@@ -351,7 +351,7 @@ void WriteObservation(Context& ctx, const FragmentCache& cache, const Model& mod
   w.BeginArray();
   if (fragments) {
     w.RawValue(fragments->codings);
-    WriteSenderCodings(ctx, w, row.obx.field(3), p.code, /*skip_loinc=*/fragments->codings);
+    WriteSenderCodings(ctx, w, row, /*present=*/fragments->codings);
   } else if (panel) {
     std::string coding;
     AppendMdcCoding(coding, p.panel_code,
@@ -359,7 +359,7 @@ void WriteObservation(Context& ctx, const FragmentCache& cache, const Model& mod
                                                      : std::string_view());
     w.RawValue(coding);
   } else {
-    WriteCodings(ctx, w, row.obx.field(3), p.code);
+    WriteCodings(ctx, w, row, p.code);
   }
   w.EndArray();
   w.EndObject();

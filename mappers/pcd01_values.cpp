@@ -58,10 +58,10 @@ struct Unit {
   std::string display;    // what the sender called it, when there is no UCUM code
 };
 
-Unit ResolveUnit(Context& ctx, const Element& obx6, bool report) {
+Unit ResolveUnit(Context& ctx, const Row& row, bool report) {
   Unit unit;
-  if (!obx6.has_value()) return unit;
-  const Parts parts(obx6);
+  if (!row.has(6)) return unit;
+  const Parts& parts = row.unit;
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
     const std::string_view code = parts[first];
     // A UCUM code never needs an HL7 escape; one with an escape is not taken as UCUM.
@@ -84,6 +84,7 @@ Unit ResolveUnit(Context& ctx, const Element& obx6, bool report) {
       }
     }
   }
+  const Element obx6 = row.obx.field(6);
   unit.display = ctx.Text(obx6.component(2).has_value() ? obx6.component(2) : obx6.component(1));
   if (report) {
     ctx.Warning("code-unknown", obx6.location(),
@@ -216,7 +217,7 @@ void WriteSampledData(Context& ctx, JsonWriter& w, const Group& group, int row_i
 // SN: <comparator>^<num1>[^<separator>^<num2>] (HL7 v2 2.A.74).
 void WriteStructuredNumeric(Context& ctx, JsonWriter& w, const Row& row) {
   const Element sn = row.obx.field(5);
-  const Unit unit = ResolveUnit(ctx, row.obx.field(6), true);
+  const Unit unit = ResolveUnit(ctx, row, true);
   const std::string_view comparator = sn.component(1).raw();
   const std::string_view separator = sn.component(3).raw();
   std::string num1, num2;
@@ -259,9 +260,9 @@ void WriteStructuredNumeric(Context& ctx, JsonWriter& w, const Row& row) {
 
 }  // namespace
 
-CodeInfo ResolveCode(Context& ctx, const Element& obx3) {
+CodeInfo ResolveCode(Context& ctx, const Row& row) {
   CodeInfo info;
-  const Parts parts(obx3);
+  const Parts& parts = row.code;
   const std::size_t t = MdcTriplet(parts);
   if (t == 0) {
     // Not MDC: the sender's coding under its system (LOINC, SNOMED, or a private system).
@@ -269,7 +270,8 @@ CodeInfo ResolveCode(Context& ctx, const Element& obx3) {
     AppendIdentifierComponent(info.key, system.empty() ? std::string_view("unspecified") : system);
     info.key += ':';
     AppendIdentifierComponent(info.key, parts[1]);
-    if (parts[1].empty()) ctx.Error("required", obx3.location(), "OBX-3 has no observation code");
+    if (parts[1].empty())
+      ctx.Error("required", row.obx.field(3).location(), "OBX-3 has no observation code");
     return info;
   }
   const std::string_view code_text = parts[t];
@@ -307,12 +309,12 @@ CodeInfo ResolveCode(Context& ctx, const Element& obx3) {
     } else {
       // A code our table does not know (newer nomenclature): keep it as MDC, no LOINC.
       info.mdc = *code;
-      ctx.Info("code-unknown", obx3.location(),
+      ctx.Info("code-unknown", row.obx.field(3).location(),
                "MDC code " + std::to_string(*code) +
                    " is not in the terminology table; mapped without LOINC");
     }
     if (info.mdc == 0) {
-      ctx.Warning("code-invalid", obx3.location(),
+      ctx.Warning("code-invalid", row.obx.field(3).location(),
                   problem + ": kept as the sender's coding, not as MDC (no LOINC, no vital sign)");
       info.key = "MDC-as-sent:";
       AppendIdentifierComponent(info.key, code_text);
@@ -328,19 +330,20 @@ CodeInfo ResolveCode(Context& ctx, const Element& obx3) {
   return info;
 }
 
-void WriteCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeInfo& code) {
-  const std::size_t t = MdcTriplet(Parts(obx3));
+void WriteCodings(Context& ctx, JsonWriter& w, const Row& row, const CodeInfo& code) {
+  const std::size_t t = MdcTriplet(row.code);
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
-    if (!obx3.component(first).has_value()) continue;
+    if (row.code[first].empty()) continue;
     if (first == t && code.mdc != 0) {
       auto cached = ctx.cache.mdc_coding.find(code.mdc);
       if (cached != ctx.cache.mdc_coding.end()) {
         w.RawValue(cached->second);
       } else {
-        AppendMdc(w, code.mdc, code.refid.empty() ? obx3.component(first + 1).raw() : code.refid);
+        AppendMdc(w, code.mdc, code.refid.empty() ? row.code[first + 1] : code.refid);
       }
       continue;
     }
+    const Element obx3 = row.obx.field(3);
     if (first == t) {
       // An MDC triplet that failed the check: the sender's coding under a local system.
       w.BeginObject();
@@ -358,17 +361,14 @@ void WriteCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeIn
   }
 }
 
-void WriteSenderCodings(Context& ctx, JsonWriter& w, const Element& obx3, const CodeInfo& code,
-                        std::string_view present) {
-  const Parts parts(obx3);
-  const std::size_t t = MdcTriplet(parts);
+void WriteSenderCodings(Context& ctx, JsonWriter& w, const Row& row, std::string_view present) {
+  const std::size_t t = MdcTriplet(row.code);
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
-    if (first == t || parts[first].empty() || parts[first] == "\"\"") continue;
-    const std::string quoted = "\"code\":\"" + std::string(parts[first]) + "\"";
+    if (first == t || row.code[first].empty() || row.code[first] == "\"\"") continue;
+    const std::string quoted = "\"code\":\"" + std::string(row.code[first]) + "\"";
     if (present.find(quoted) != std::string_view::npos) continue;
-    AppendCoding(ctx, w, obx3, first);
+    AppendCoding(ctx, w, row.obx.field(3), first);
   }
-  (void)code;
 }
 
 // HL7 table 0078 flags that FHIR R4's v3 ObservationInterpretation also defines, with their
@@ -451,8 +451,7 @@ void WriteInterpretation(JsonWriter& w, const Flags& flags) {
 }
 
 std::string_view ObservationStatus(Context& ctx, const Row& row) {
-  const Element obx11 = row.obx.field(11);
-  const std::string_view s = obx11.raw();
+  const std::string_view s = row.f(11);
   if (s == "F" || s == "U") return "final";
   if (s == "C") return "corrected";
   if (s == "A") return "amended";
@@ -461,19 +460,18 @@ std::string_view ObservationStatus(Context& ctx, const Row& row) {
   if (s == "D" || s == "W") return "entered-in-error";
   if (s == "I") return "registered";
   if (s == "X") {
-    ctx.Warning("value", obx11.location(),
+    ctx.Warning("value", row.obx.field(11).location(),
                 "OBX-11 'X' (no result) on a row with a value: mapped as preliminary");
     return "preliminary";
   }
-  ctx.Warning("value", obx11.location(),
+  ctx.Warning("value", row.obx.field(11).location(),
               s.empty() ? "OBX-11 is empty: status unknown" : "OBX-11 status not known: unknown");
   return "unknown";
 }
 
 bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital) {
-  const Element value = row.obx.field(5);
-  if (!value.has_value()) return true;  // dataAbsentReason needs no unit
-  const Unit unit = ResolveUnit(ctx, row.obx.field(6), false);
+  if (!row.has(5)) return true;  // dataAbsentReason needs no unit
+  const Unit unit = ResolveUnit(ctx, row, false);
   if (!unit.ucum.empty() && ctx.terms.ProfileUnit(vital, unit.ucum)) return true;
   ctx.Warning("value", row.obx.field(6).location(),
               "unit '" + (unit.ucum.empty() ? unit.display : std::string(unit.ucum)) +
@@ -484,26 +482,26 @@ bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital) {
 
 void WriteNumericValue(Context& ctx, JsonWriter& w, const Row& row, const VitalSign* vital,
                        const Flags& flags) {
-  const Element value = row.obx.field(5);
   if (!flags.absent_reason.empty()) {
     WriteDataAbsent(w, flags.absent_reason);
     return;
   }
-  if (!value.has_value()) {
+  if (!row.has(5)) {
     WriteDataAbsent(w, "unknown");
     return;
   }
-  const std::string_view nm = value.repetition(1).raw();
+  const std::string_view raw5 = row.f(5);
+  const std::string_view nm = raw5.substr(0, raw5.find(ctx.msg.delimiters().repetition));
   if (auto sentinel = MderSentinelReason(nm)) {
     WriteDataAbsent(w, *sentinel);
     return;
   }
   std::string decimal;
   if (!AppendFhirDecimal(decimal, nm)) {
-    ctx.Error("value", value.location(), "OBX-2 says NM but OBX-5 is not a number");
+    ctx.Error("value", row.obx.field(5).location(), "OBX-2 says NM but OBX-5 is not a number");
     return;
   }
-  const Unit unit = ResolveUnit(ctx, row.obx.field(6), true);
+  const Unit unit = ResolveUnit(ctx, row, true);
   std::string_view ucum = unit.ucum;
   if (vital != nullptr) {
     if (auto profile_unit = ctx.terms.ProfileUnit(*vital, unit.ucum)) ucum = *profile_unit;
@@ -514,10 +512,10 @@ void WriteNumericValue(Context& ctx, JsonWriter& w, const Row& row, const VitalS
 void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
                 const CodeInfo& code, const VitalSign* vital, const Flags& flags) {
   const Row& row = group.rows[row_index];
-  const std::string_view type = row.obx.field(2).raw();
-  const Element value = row.obx.field(5);
+  const std::string_view type = row.f(2);
   (void)code;
   if (type == "NM") return WriteNumericValue(ctx, w, row, vital, flags);
+  const Element value = row.obx.field(5);
   if (!flags.absent_reason.empty()) return WriteDataAbsent(w, flags.absent_reason);
   if (!value.has_value()) return WriteDataAbsent(w, "unknown");
   if (type == "ST" || type == "TX" || type == "FT") {
@@ -533,9 +531,9 @@ void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
   } else if (type == "SN") {
     WriteStructuredNumeric(ctx, w, row);
   } else if (type == "NA") {
-    WriteSampledData(ctx, w, group, row_index, ResolveUnit(ctx, row.obx.field(6), true));
+    WriteSampledData(ctx, w, group, row_index, ResolveUnit(ctx, row, true));
   } else if (type == "NR") {
-    const Unit unit = ResolveUnit(ctx, row.obx.field(6), true);
+    const Unit unit = ResolveUnit(ctx, row, true);
     std::string low, high;
     if (!Decimal(ctx, value.component(1), low) || !Decimal(ctx, value.component(2), high)) return;
     w.Key("valueRange");

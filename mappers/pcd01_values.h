@@ -22,14 +22,13 @@ struct CodeInfo {
 
 /// Checks OBX-3 (MAPPING.md: number and reference id must agree; bare term codes, code 0 and
 /// private systems are kept as sent, with a warning, and never get a LOINC code).
-CodeInfo ResolveCode(Context& ctx, const hl7v2::Element& obx3);
+CodeInfo ResolveCode(Context& ctx, const Row& row);
 
 /// Writes the codings of OBX-3 for an Observation that is not a vital sign.
-void WriteCodings(Context& ctx, JsonWriter& w, const hl7v2::Element& obx3, const CodeInfo& code);
+void WriteCodings(Context& ctx, JsonWriter& w, const Row& row, const CodeInfo& code);
 /// Writes the sender's non-MDC codings of OBX-3 (e.g. a LOINC code it sent) unless `present`
 /// (JSON already written) contains the same code.
-void WriteSenderCodings(Context& ctx, JsonWriter& w, const hl7v2::Element& obx3,
-                        const CodeInfo& code, std::string_view present);
+void WriteSenderCodings(Context& ctx, JsonWriter& w, const Row& row, std::string_view present);
 
 /// OBX-8 abnormal/measurement-status flags (IHE PCD TF-2 Table B.8.8).
 struct Flags {

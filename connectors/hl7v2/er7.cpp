@@ -106,13 +106,14 @@ std::size_t Element::RawComponents(std::string_view* out, std::size_t max) const
   if (base.empty()) return 0;
   std::size_t count = 0;
   std::size_t begin = 0;
-  for (std::size_t i = 0; i <= base.size(); ++i) {
-    if (i < base.size() && base[i] != d.component) continue;
-    if (count < max) out[count] = base.substr(begin, i - begin);
+  while (true) {
+    const std::size_t end = base.find(d.component, begin);
+    if (count < max)
+      out[count] = base.substr(begin, end == std::string_view::npos ? end : end - begin);
     ++count;
-    begin = i + 1;
+    if (end == std::string_view::npos) return count;
+    begin = end + 1;
   }
-  return count;
 }
 
 Element Element::component(std::size_t n) const {
@@ -190,6 +191,14 @@ Location Segment::location() const {
   loc.segment = id();
   loc.occurrence = occurrence();
   return loc;
+}
+
+std::string_view Segment::field_raw(std::size_t n) const {
+  if (!valid()) return {};
+  const auto& seg = msg_->segments_[index_];
+  if (n == 0) return id();
+  if (n > seg.field_count) return {};
+  return msg_->FieldRaw(seg, n);
 }
 
 Element Segment::field(std::size_t n) const {

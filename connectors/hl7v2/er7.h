@@ -179,6 +179,9 @@ class Segment {
   std::size_t occurrence() const;      ///< 1-based count of this id in the message
   std::size_t field_count() const;     ///< highest field number present
   Element field(std::size_t n) const;  ///< an empty Element when n > field_count()
+  /// The raw bytes of field n (as field(n).raw()), without building an Element: for readers
+  /// that only test or compare a field.
+  std::string_view field_raw(std::size_t n) const;
 
  private:
   friend class ParsedMessage;
