@@ -63,8 +63,9 @@ Hash128 HashTexts(std::string_view prefix, std::string_view text) {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-void AppendHex(std::string& out, std::uint64_t v, int digits) {
-  for (int i = digits - 1; i >= 0; --i) out += kHex[(v >> (4 * i)) & 15];
+char* WriteHex(char* at, std::uint64_t v, int digits) {
+  for (int i = digits - 1; i >= 0; --i) *at++ = kHex[(v >> (4 * i)) & 15];
+  return at;
 }
 
 }  // namespace
@@ -126,20 +127,24 @@ void AppendDeterministicUuid(std::string& out, std::string_view kind, std::strin
   std::uint64_t lo = h.lo;
   hi = (hi & ~0xf000ULL) | 0x8000ULL;              // version 8
   lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
-  AppendHex(out, hi >> 32, 8);
-  out += '-';
-  AppendHex(out, (hi >> 16) & 0xffff, 4);
-  out += '-';
-  AppendHex(out, hi & 0xffff, 4);
-  out += '-';
-  AppendHex(out, lo >> 48, 4);
-  out += '-';
-  AppendHex(out, lo & 0xffffffffffffULL, 12);
+  char uuid[36];
+  char* at = WriteHex(uuid, hi >> 32, 8);
+  *at++ = '-';
+  at = WriteHex(at, (hi >> 16) & 0xffff, 4);
+  *at++ = '-';
+  at = WriteHex(at, hi & 0xffff, 4);
+  *at++ = '-';
+  at = WriteHex(at, lo >> 48, 4);
+  *at++ = '-';
+  WriteHex(at, lo & 0xffffffffffffULL, 12);
+  out.append(uuid, sizeof uuid);
 }
 
 std::string HashHex64(std::string_view text) {
   std::string out;
-  AppendHex(out, HashTexts({}, text).hi, 16);
+  char hex[16];
+  WriteHex(hex, HashTexts({}, text).hi, 16);
+  out.append(hex, sizeof hex);
   return out;
 }
 
@@ -147,19 +152,29 @@ void AppendIdentifierComponent(std::string& out, std::string_view text) {
   AppendPercentEncoded(out, text, {});
 }
 
+// RFC 3986 unreserved characters.
+constexpr std::array<bool, 256> kUnreserved = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (char c : {'-', '.', '_', '~'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 void AppendPercentEncoded(std::string& out, std::string_view text, std::string_view also_plain) {
-  for (unsigned char c : text) {
-    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsDigit(c) || c == '.' ||
-                       c == '_' || c == '~' || c == '-' ||
-                       also_plain.find(static_cast<char>(c)) != std::string_view::npos;
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += "0123456789ABCDEF"[c >> 4];
-      out += "0123456789ABCDEF"[c & 15];
-    }
+  std::size_t run = 0;  // start of the plain run not yet appended
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (kUnreserved[c] ||
+        (!also_plain.empty() && also_plain.find(static_cast<char>(c)) != std::string_view::npos))
+      continue;
+    out.append(text.data() + run, i - run);
+    const char escaped[3] = {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15]};
+    out.append(escaped, 3);
+    run = i + 1;
   }
+  out.append(text.data() + run, text.size() - run);
 }
 
 std::string_view KnownSystemUri(std::string_view name, std::string& scratch) {

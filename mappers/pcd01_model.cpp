@@ -37,15 +37,23 @@ struct SegmentRule {
   std::string_view id;
   std::size_t max_fields;
 };
+
+// A segment id as one integer, so that the walk over a message compares ids without memcmp.
+constexpr std::uint32_t IdKey(std::string_view id) {
+  return id.size() == 3 ? (static_cast<std::uint32_t>(static_cast<unsigned char>(id[0])) << 16) |
+                              (static_cast<std::uint32_t>(static_cast<unsigned char>(id[1])) << 8) |
+                              static_cast<unsigned char>(id[2])
+                        : 0;
+}
 constexpr std::array<SegmentRule, 21> kOruSegments = {{
     {"MSH", 30}, {"SFT", 10}, {"UAC", 5},  {"PID", 40}, {"PD1", 25}, {"NTE", 10}, {"NK1", 45},
     {"PV1", 55}, {"PV2", 55}, {"ORC", 35}, {"OBR", 55}, {"TQ1", 15}, {"TQ2", 15}, {"CTD", 10},
     {"OBX", 33}, {"PRT", 25}, {"SPM", 35}, {"FT1", 60}, {"CTI", 5},  {"DSC", 5},  {"EVN", 10},
 }};
 
-const SegmentRule* FindRule(std::string_view id) {
+const SegmentRule* FindRule(std::uint32_t key) {
   for (const SegmentRule& rule : kOruSegments)
-    if (rule.id == id) return &rule;
+    if (IdKey(rule.id) == key) return &rule;
   return nullptr;
 }
 
@@ -348,8 +356,8 @@ void ClassifyRows(Context& ctx, Group& group, std::vector<std::optional<hl7v2::E
   }
 }
 
-void CheckSegmentShape(Context& ctx, const Segment& seg) {
-  const SegmentRule* rule = FindRule(seg.id());
+void CheckSegmentShape(Context& ctx, const Segment& seg, std::uint32_t key) {
+  const SegmentRule* rule = FindRule(key);
   if (rule == nullptr) {
     if (seg.id().front() == 'Z') {
       ctx.Info("informational", seg.field(0).location(),
@@ -377,19 +385,19 @@ Model ReadModel(Context& ctx) {
   std::optional<Segment> pid;
   for (std::size_t i = 0; i < ctx.msg.segment_count(); ++i) {
     const Segment seg = ctx.msg.segment(i);
-    const std::string_view id = seg.id();
-    CheckSegmentShape(ctx, seg);
-    if (id == "PID") {
+    const std::uint32_t id = IdKey(seg.id());
+    CheckSegmentShape(ctx, seg, id);
+    if (id == IdKey("PID")) {
       if (pid) {
         ctx.Error("not-supported", seg.field(0).location(),
                   "a second PID: one PCD-01 message must report on one patient");
       }
       pid = seg;
-    } else if (id == "OBR") {
+    } else if (id == IdKey("OBR")) {
       Group group{seg, ctx.Time(seg.field(7)), ctx.Time(seg.field(8)), {}};
       model.groups.push_back(std::move(group));
       equipment.emplace_back();
-    } else if (id == "OBX") {
+    } else if (id == IdKey("OBX")) {
       if (model.groups.empty()) {
         ctx.Error("structure", seg.field(0).location(), "OBX before any OBR");
         continue;
@@ -399,12 +407,12 @@ Model ReadModel(Context& ctx) {
       model.groups.back().rows.push_back(std::move(row));
       const Element obx18 = seg.field(18);
       equipment.back().push_back(obx18.has_value() ? std::optional<Element>(obx18) : std::nullopt);
-    } else if (id == "PRT" && !model.groups.empty() && !model.groups.back().rows.empty()) {
+    } else if (id == IdKey("PRT") && !model.groups.empty() && !model.groups.back().rows.empty()) {
       // HL7 v2.7+: the equipment of an observation may come as a PRT participation "EQUIP".
       if (seg.field(4).component(1).raw() == "EQUIP" && seg.field(10).has_value() &&
           !equipment.back().back())
         equipment.back().back() = seg.field(10);
-    } else if (id == "NTE" && !model.groups.empty() && !model.groups.back().rows.empty()) {
+    } else if (id == IdKey("NTE") && !model.groups.empty() && !model.groups.back().rows.empty()) {
       model.groups.back().rows.back().notes.push_back(seg);
     }
   }

@@ -1,6 +1,8 @@
 #include "fhirbridge/json_writer.h"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace fhirbridge {
 
@@ -42,10 +44,35 @@ void AppendEscaped(std::string& out, unsigned char c) {
 
 }  // namespace
 
+// True when one of the 8 bytes of `w` is a control character, '"' or '\\' (SWAR: a byte is
+// found by the usual "has zero byte" trick on w, w ^ '"' repeated, and w ^ '\\' repeated).
+static bool WordNeedsEscape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
 void AppendJsonString(std::string& out, std::string_view text) {
+  // Most strings need no escaping: check 8 bytes at a time and copy them in one append.
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    if (WordNeedsEscape(w)) break;
+  }
+  for (; i < text.size() && !NeedsEscape(static_cast<unsigned char>(text[i])); ++i) {
+  }
+  if (i == text.size()) {
+    out += '"';
+    out.append(text.data(), text.size());
+    out += '"';
+    return;
+  }
   out += '"';
   std::size_t run_start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  for (i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (!NeedsEscape(c)) continue;
     out.append(text.data() + run_start, i - run_start);

@@ -9,6 +9,7 @@
 // is used to read JSON everywhere else (and in tests to re-parse what this writes).
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -52,9 +53,19 @@ class JsonWriter {
   /// An object member's name.
   void Key(std::string_view key) {
     Separate();
-    out_ += '"';
-    out_ += key;
-    out_ += "\":";
+    // One append of `"key":` (keys are short FHIR element names).
+    char quoted[64];
+    if (key.size() + 3 <= sizeof quoted) {
+      quoted[0] = '"';
+      std::memcpy(quoted + 1, key.data(), key.size());
+      quoted[key.size() + 1] = '"';
+      quoted[key.size() + 2] = ':';
+      out_.append(quoted, key.size() + 3);
+    } else {
+      out_ += '"';
+      out_ += key;
+      out_ += "\":";
+    }
     after_key_ = true;
   }
 
