@@ -1,9 +1,11 @@
 // Accessors of a parsed ER7 message: Location, Element splitting, Segment and ParsedMessage.
-// Indexing lives in parse.cpp, escape decoding in escape.cpp.
+// Indexing lives in parse.cpp and scanner.cpp, escape decoding in escape.cpp.
 
 #include "connectors/hl7v2/er7.h"
 
 #include <algorithm>
+
+#include "connectors/hl7v2/parse.h"
 
 namespace fhirbridge::hl7v2 {
 namespace {
@@ -223,9 +225,23 @@ std::string_view ParsedMessage::FieldRaw(const SegmentIndex& seg, std::size_t n)
   // field 1: so MSH-n follows separator n-2 while field n of any other segment follows n-1.
   const bool msh = &seg == segments_.data();
   if (msh && n == 1) return raw_.substr(seg.begin + 3, 1);
-  const std::size_t k = seg.first_separator + n - (msh ? 2 : 1);
-  const std::uint32_t begin = separators_[k] + 1;
-  return raw_.substr(begin, separators_[k + 1] - begin);
+  const std::uint32_t* separators = Separators(seg) + n - (msh ? 2 : 1);
+  const std::uint32_t begin = separators[0] + 1;
+  return raw_.substr(begin, separators[1] - begin);
+}
+
+const std::uint32_t* ParsedMessage::Separators(const SegmentIndex& seg) const {
+  if (!seg.indexed) {
+    // Parse() counted every segment's separators, so one allocation holds every slot.
+    if (separators_.empty()) separators_.resize(separator_entries_);
+    std::uint32_t* const slot = separators_.data() + seg.first_separator;
+    // From the byte after the id: the separators Parse() counted (an id has none).
+    std::uint32_t* const end =
+        internal::WriteFieldSeparators(raw_, seg.begin + 3, seg.end, delimiters_.field, slot);
+    *end = seg.end;  // the sentinel
+    seg.indexed = true;
+  }
+  return separators_.data() + seg.first_separator;
 }
 
 std::optional<Segment> ParsedMessage::Find(std::string_view id) const {

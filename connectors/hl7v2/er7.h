@@ -2,11 +2,18 @@
 
 // HL7 v2 ER7 ("pipe and hat") parser.
 //
-// Parsing indexes segments and fields in one pass over the bytes and keeps views into the
-// caller's buffer: nothing is copied, and escape sequences are decoded only when a value's
-// text is asked for. The buffer passed to Parse() must outlive the ParsedMessage and every
-// Element taken from it, and Elements/Segments point at their ParsedMessage: do not move the
-// message while views taken from it are in use.
+// Parse() validates the whole message and indexes its segments in one pass over the bytes, and
+// keeps views into the caller's buffer: nothing is copied, and escape sequences are decoded only
+// when a value's text is asked for. Field offsets are indexed lazily, one segment at a time, on
+// the first access to one of its fields: Parse() only counts them (so field_count() and every
+// limit are known and enforced by Parse). The buffer passed to Parse() must outlive the
+// ParsedMessage and every Element taken from it, and Elements/Segments point at their
+// ParsedMessage: do not move the message while views taken from it are in use (moving it is
+// fine otherwise; the index moves with it).
+//
+// Thread safety: because the field index fills on demand, a ParsedMessage (and the Segments and
+// Elements taken from it) must not be used from several threads at once, even read-only. Hand
+// each message to one thread, or copy it.
 //
 // What Parse() accepts (HL7 v2.5 ch.2, v2.7 §2.5, IHE PCD TF-2; see also
 // ../shared/design/MAPPING.md):
@@ -17,7 +24,7 @@
 //    skipped. A segment id is [A-Z][A-Z0-9]{2} followed by the field separator or the line end.
 //    MSH may only be the first segment (two messages glued together are an error).
 //  - MSH-18 (first repetition) picks the character set: empty/ASCII, 8859/1, or UNICODE UTF-8
-//    (also UTF-8, UNICODE UTF8). Every byte is checked against it while indexing; any other set
+//    (also UTF-8, UNICODE UTF8). Every byte is checked against it by Parse(); any other set
 //    is refused. C0 control bytes other than TAB (and the CR/LF terminators) are refused.
 //  - Errors never quote field values: they name the segment, field, byte offset or byte value.
 
@@ -78,7 +85,7 @@ namespace internal {
 class Scanner;
 
 /// std::allocator whose resize() leaves new elements default-initialized (for integers:
-/// unwritten), so the scanner can size its output ahead and fill it without zeroing it first.
+/// unwritten), so the field index can be sized ahead and filled without zeroing it first.
 template <typename T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <typename U>
@@ -223,19 +230,30 @@ class ParsedMessage {
     std::uint32_t first_separator;  ///< index into separators_ of the separator after the id
     std::uint32_t field_count;      ///< highest field number (for MSH, MSH-1 counts)
     std::uint32_t occurrence;       ///< 1-based count of this id so far
+    /// Its slot of separators_ is filled (see Separators()). No initializer, so that the
+    /// struct stays trivial and Parse() can size segments_ without writing it twice.
+    mutable bool indexed;
   };
 
   /// The raw bytes of field n >= 1 of `seg` (n <= field_count).
   std::string_view FieldRaw(const SegmentIndex& seg, std::size_t n) const;
+  /// The slot of separators_ for `seg`, filled by one scan of its bytes on first use.
+  const std::uint32_t* Separators(const SegmentIndex& seg) const;
 
   std::string_view raw_;
   Delimiters delimiters_;
   Charset charset_ = Charset::kAscii;
-  std::vector<SegmentIndex> segments_;
-  /// For each segment, the offset of every field separator in it (the first is the one right
-  /// after the id, which for MSH is MSH-1 itself), then one sentinel holding the segment's end.
-  /// So the field that follows separator k spans [separators_[k] + 1, separators_[k + 1]).
-  std::vector<std::uint32_t, internal::DefaultInitAllocator<std::uint32_t>> separators_;
+  std::vector<SegmentIndex, internal::DefaultInitAllocator<SegmentIndex>> segments_;
+  /// For each segment, a slot of the offset of every field separator in it (the first is the
+  /// one right after the id, which for MSH is MSH-1 itself), then one sentinel holding the
+  /// segment's end. So the field that follows separator k spans [separators_[k] + 1,
+  /// separators_[k + 1]). Parse() counts the separators, so it knows where each slot starts and
+  /// how many entries there are (separator_entries_), but leaves the vector empty: most readers
+  /// look at a few fields of a few segments, and recording ~every 6th byte's offset was most of
+  /// the parse time. The first field access sizes it (one allocation, never grown) and fills
+  /// the slot of its segment; mutable because that happens behind const accessors.
+  mutable std::vector<std::uint32_t, internal::DefaultInitAllocator<std::uint32_t>> separators_;
+  std::uint32_t separator_entries_ = 0;
 };
 
 /// Parses one message (framing already removed). Accepts CR, LF or CRLF segment terminators.

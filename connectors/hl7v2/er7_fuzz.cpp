@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "connectors/hl7v2/er7.h"
@@ -47,6 +48,14 @@ void Walk(const ParsedMessage& msg, std::string_view input) {
     Require(seg.id().size() == 3);
     Require(seg.raw().data() >= input.data() &&
             seg.raw().data() + seg.raw().size() <= input.data() + input.size());
+    // The lazy field index agrees with the bytes: the id, then each field after a separator
+    // (for MSH, MSH-1 is that separator).
+    std::string joined(seg.id());
+    for (std::size_t f = s == 0 ? 2 : 1; f <= seg.field_count(); ++f) {
+      joined += msg.delimiters().field;
+      joined += seg.field_raw(f);
+    }
+    Require(joined == seg.raw());
     for (std::size_t f = 0; f <= seg.field_count() + 1; ++f) {
       const Element field = seg.field(f);
       Touch(field);

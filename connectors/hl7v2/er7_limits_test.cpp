@@ -7,6 +7,9 @@
 #include <new>
 #include <random>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "connectors/hl7v2/er7.h"
 #include "connectors/hl7v2/er7_test_util.h"
@@ -194,42 +197,136 @@ BOOST_AUTO_TEST_CASE(parse_of_a_pcd01_message_allocates_twice) {
   const std::size_t allocations = g_allocations;
   BOOST_REQUIRE(r.ok());
   BOOST_TEST(r->segment_count() == 33u);
-  BOOST_TEST(allocations <= 2u);  // the segment and separator indexes
+  BOOST_TEST(allocations <= 2u);  // the segment index (the field index comes on first use)
+  // The first field read sizes the whole field index at once; no later read allocates.
+  g_allocations = 0;
+  std::size_t fields = 0;
+  for (std::size_t s = 0; s < r->segment_count(); ++s) {
+    for (std::size_t f = 1; f <= r->segment(s).field_count(); ++f) {
+      fields += r->segment(s).field_raw(f).size();
+    }
+  }
+  BOOST_TEST(fields > 0u);
+  BOOST_TEST(g_allocations == 1u);
 }
 #endif
 
-BOOST_AUTO_TEST_CASE(every_field_separator_position_across_blocks) {
-  // Field separators and terminators at every offset relative to the 16-byte blocks.
-  for (std::size_t pad = 0; pad < 40; ++pad) {
-    const std::string filler(pad, 'x');
-    const std::string bytes =
-        Join({std::string(kMsh) + "|" + filler, "OBX|1|" + filler + "|v|", "NTE|" + filler});
-    auto r = Parse(bytes);
-    BOOST_REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-    BOOST_TEST(r->segment_count() == 3u);
-    BOOST_TEST(r->segment(0).field(13).raw() == filler);
-    BOOST_TEST(r->segment(1).field(2).raw() == filler);
-    BOOST_TEST(r->segment(1).field(3).raw() == "v");
-    BOOST_TEST(r->segment(1).field_count() == 4u);
-    BOOST_TEST(r->segment(2).field(1).raw() == filler);
+namespace {
+
+/// Fields 1..n of a segment split naively, as the lazy index must give them.
+std::vector<std::string_view> SplitFields(std::string_view line, bool msh) {
+  std::vector<std::string_view> out;
+  if (msh) out.push_back(line.substr(3, 1));
+  if (line.size() <= 3) return out;
+  std::size_t begin = 4;
+  while (true) {
+    const std::size_t end = line.find('|', begin);
+    out.push_back(line.substr(begin, end == std::string_view::npos ? end : end - begin));
+    if (end == std::string_view::npos) return out;
+    begin = end + 1;
   }
 }
 
-BOOST_AUTO_TEST_CASE(many_distinct_segment_ids_keep_exact_occurrences) {
-  // More distinct ids than the scanner's small table holds: it must switch tables seamlessly.
-  std::string bytes = Join({kMsh});
-  for (int round = 0; round < 3; ++round) {
-    for (char a = 'A'; a <= 'Z'; ++a) {
-      for (char b = '0'; b <= '3'; ++b) bytes += std::string("Z") + a + b + "|x\r";
+/// A message with short, long (past the scanner's 127-block counter) and empty segments,
+/// CR/LF/CRLF terminators and blank lines.
+std::string MixedMessage() {
+  std::string big = "OBX";
+  for (int i = 0; i < 5000; ++i) big += i % 7 == 0 ? "|" : "|v" + std::to_string(i);
+  return std::string(kMsh) + "\r\nPID|1||ID^^^A||Doe^J\r\r\nOBR|1|||x|\n" + big +
+         "\r   \rOBX\rNTE|||||\rZZ1|a|\r";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lazy_field_index_gives_the_same_views_in_any_order) {
+  const std::string bytes = MixedMessage();
+  ParseLimits limits;
+  limits.max_fields_per_segment = 6000;
+  auto forward = Parse(bytes, limits);
+  auto backward = Parse(bytes, limits);
+  BOOST_REQUIRE_MESSAGE(forward.ok(), forward.status().ToString());
+  BOOST_REQUIRE(backward.ok());
+  const std::size_t count = forward->segment_count();
+  BOOST_TEST(count == 7u);
+  BOOST_TEST(forward->segment(3).field_count() == 5000u);
+  BOOST_TEST(forward->segment(4).field_count() == 0u);  // "OBX" alone
+  // Read one message's segments first to last, the other's last to first, each field twice.
+  std::vector<std::vector<std::string_view>> seen_forward(count), seen_backward(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t j = count - 1 - i;
+    for (std::size_t f = 0; f <= forward->segment(i).field_count() + 1; ++f)
+      seen_forward[i].push_back(forward->segment(i).field(f).raw());
+    for (std::size_t f = 0; f <= backward->segment(j).field_count() + 1; ++f)
+      seen_backward[j].push_back(backward->segment(j).field_raw(f));
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const Segment seg = forward->segment(i);
+    const std::vector<std::string_view> expected = SplitFields(seg.raw(), i == 0);
+    BOOST_TEST_REQUIRE(seg.field_count() == expected.size());
+    BOOST_TEST_REQUIRE(seen_forward[i].size() == expected.size() + 2);
+    BOOST_TEST_REQUIRE(seen_backward[i].size() == expected.size() + 2);
+    BOOST_TEST(seen_forward[i].front() == seg.id());
+    BOOST_TEST(seen_forward[i].back().empty());
+    for (std::size_t f = 1; f <= expected.size(); ++f) {
+      // The same bytes of the caller's buffer, whatever the order of first access.
+      BOOST_TEST(seen_forward[i][f].data() == expected[f - 1].data());
+      BOOST_TEST(seen_forward[i][f] == expected[f - 1]);
+      BOOST_TEST(seen_backward[i][f].data() == expected[f - 1].data());
+      BOOST_TEST(seen_backward[i][f].size() == expected[f - 1].size());
+      BOOST_TEST(seg.field_raw(f).data() == expected[f - 1].data());  // read again
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_moved_message_keeps_its_field_index) {
+  const std::string bytes = Join({kMsh, "PID|1||ID", "OBX|1|NM|x||42"});
   auto r = Parse(bytes);
   BOOST_REQUIRE(r.ok());
-  BOOST_TEST(r->segment_count() == 1u + 3u * 26u * 4u);
-  BOOST_TEST(r->segment(1).occurrence() == 1u);
-  BOOST_TEST(r->segment(1 + 26 * 4).occurrence() == 2u);
-  BOOST_TEST(r->segment(r->segment_count() - 1).occurrence() == 3u);
-  BOOST_TEST(r->segment(r->segment_count() - 1).id() == "ZZ3");
+  BOOST_TEST(r->segment(1).field(3).raw() == "ID");  // indexes PID only
+  ParsedMessage moved = std::move(*r);
+  BOOST_TEST(moved.segment(1).field(3).raw() == "ID");
+  BOOST_TEST(moved.segment(2).field(5).raw() == "42");  // indexed after the move
+  BOOST_TEST(moved.control_id() == "CTRL1");
+  const ParsedMessage copy = moved;
+  BOOST_TEST(copy.segment(2).field(3).raw() == "x");
+  BOOST_TEST(copy.segment(0).field(12).raw() == "2.6");
+}
+
+BOOST_AUTO_TEST_CASE(limits_are_still_checked_by_parse_in_long_segments) {
+  // Past the SSE2 loop's periodic count (127 blocks): the count must stay exact.
+  std::string obx = "OBX";
+  for (int i = 0; i < 3000; ++i) obx += "|ab";
+  ParseLimits limits;
+  limits.max_fields_per_segment = 3000;
+  const std::string bytes = Join({kMsh, obx, "NTE|1"});  // outlives r's views
+  auto r = Parse(bytes, limits);
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(r->segment(1).field_count() == 3000u);
+  BOOST_TEST(r->segment(1).field(3000).raw() == "ab");
+  limits.max_fields_per_segment = 2999;
+  BOOST_TEST(ErrorOf(bytes, limits) ==
+             "OBX[1]: segment has more than 2999 fields (limit max_fields_per_segment)");
+  // Without a terminator after it (the last segment), and over the limit by far.
+  limits.max_fields_per_segment = 100;
+  BOOST_TEST(ErrorOf(std::string(kMsh) + "\r" + obx, limits) ==
+             "OBX[1]: segment has more than 100 fields (limit max_fields_per_segment)");
+}
+
+BOOST_AUTO_TEST_CASE(the_first_error_in_the_message_is_reported) {
+  ParseLimits limits;
+  limits.max_fields_per_segment = 12;  // kMsh has 12
+  const std::string many = "|1|2|3|4|5|6|7|8|9|10|11|12|13";
+  // The field limit is passed before the control byte, in the same segment ...
+  BOOST_TEST(ErrorOf(Join({kMsh, "PID" + many + "|" + std::string(40, 'x') + "\x01"}), limits) ==
+             "PID[1]: segment has more than 12 fields (limit max_fields_per_segment)");
+  // ... or after it.
+  BOOST_TEST(ErrorOf(Join({kMsh, "PID|1|\x01" + std::string(40, 'x') + many}), limits) ==
+             "PID[1]-2: byte 0x01 is a control character, which is not allowed");
+  // A bad byte in a later segment loses to a field limit in an earlier one.
+  BOOST_TEST(ErrorOf(Join({kMsh, "PID" + many, "NTE|\xC3"}), limits) ==
+             "PID[1]: segment has more than 12 fields (limit max_fields_per_segment)");
+  BOOST_TEST(ErrorOf(Join({kMsh, "PID|1", "NTE|" + std::string(50, 'y') + "\xC3"})) ==
+             "NTE[1]-1: byte 0xC3 is not valid ASCII (MSH-18 is empty, which means ASCII)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

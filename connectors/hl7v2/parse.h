@@ -42,10 +42,23 @@ struct BlockMasks {
   std::uint32_t high = 0;        ///< >= 0x80: checked against the declared charset
 };
 
-/// Indexes segments and field separators of a message whose delimiters are known, in one pass
-/// over the bytes: 32 at a time with SSE2 (a scalar loop elsewhere), stopping only at field
-/// separators, repetition separators, control bytes and (to check the charset) bytes >= 0x80.
-/// The hot path returns bool; the Status of a failure is kept in error_.
+/// Writes the offset of every `separator` in raw[begin, end) to out[] in order; returns the end.
+/// Bytes of `raw` past `end` may be read (never past raw's end). The lazy field index of
+/// ParsedMessage::Separators(); lives with the Scanner to share its SSE2 code.
+std::uint32_t* WriteFieldSeparators(std::string_view raw, std::size_t begin, std::size_t end,
+                                    char separator, std::uint32_t* out);
+
+/// The offset of the n-th (1-based) `separator` in raw[begin, end), or npos. Reads like
+/// WriteFieldSeparators.
+std::size_t FindSeparator(std::string_view raw, std::size_t begin, std::size_t end, char separator,
+                          std::size_t n);
+
+/// Indexes the segments of a message whose delimiters are known and validates it, in one pass
+/// over the bytes: 32 at a time with SSE2 (a scalar loop elsewhere), stopping only at segment
+/// terminators, repetition separators, other control bytes and (to check the charset) bytes
+/// >= 0x80. Field separators are only counted (for field_count and max_fields_per_segment):
+/// their offsets are found later, per segment, by WriteFieldSeparators. The hot path returns
+/// bool; the Status of a failure is kept in error_.
 class Scanner {
  public:
   Scanner(ParsedMessage& msg, const ParseLimits& limits);
@@ -58,14 +71,16 @@ class Scanner {
   bool FastBlocks(std::size_t& pos, bool first_segment_only);
   bool Events(std::size_t block, const char* bytes, const BlockMasks& m, bool first_segment_only,
               bool& stopped);
-  bool AddFields(std::size_t block, std::uint32_t mask);
+  bool AddFields(std::uint32_t mask);
   bool AddRepetition(std::size_t at);
   bool EndSegment(std::size_t end);
-  void Grow();
-  bool FieldLimitError(std::size_t block, std::uint32_t mask);
+  bool EndOtherSegment(std::size_t end);
+  void AddSegment(std::size_t start, std::size_t end, std::size_t fields);
+  bool FieldLimitError();
   bool CheckSegmentId(std::size_t start, std::size_t end);
   bool CheckHighBytes(std::size_t block, std::uint32_t mask);
   bool CheckRange(std::size_t begin, std::size_t end);
+  std::string_view Msh18() const;
   bool ReadCharset();
   bool ByteError(std::size_t at, std::string_view reason);
   bool Fail(Status status);
@@ -80,12 +95,14 @@ class Scanner {
    private:
     static constexpr std::uint32_t kSlots = 64;  // power of two
     static constexpr std::uint32_t kMaxUsed = 48;
+    std::uint32_t& Counter(std::uint32_t key);
     void Spill();
     std::uint32_t keys_[kSlots] = {};  // id key + 1; 0 = free
-    std::uint32_t counts_[kSlots] = {};
+    std::uint32_t counts_[kSlots];     // set when its key is: not zeroed for every Parse
     std::uint32_t used_ = 0;
-    std::uint32_t last_slot_ = kSlots;  ///< slot of the previous id: OBX follows OBX
-    std::vector<std::uint32_t> all_;    // one counter per possible id once kMaxUsed is reached
+    std::uint32_t last_id_ = 0;            ///< the previous id's 3 bytes (0: none): OBX follows OBX
+    std::uint32_t* last_count_ = nullptr;  ///< its counter
+    std::vector<std::uint32_t> all_;       // one counter per possible id once kMaxUsed is reached
   };
 
   ParsedMessage& msg_;
@@ -96,15 +113,14 @@ class Scanner {
   char repetition_separator_;
   Status error_;
 
-  std::uint32_t* out_ = nullptr;       ///< next free entry of msg_.separators_
-  std::uint32_t* room_end_ = nullptr;  ///< past this, Grow() before the next block
-  std::size_t seg_start_ = 0;          ///< first byte of the segment being scanned
-  std::size_t seg_first_sep_ = 0;      ///< its first entry in separators_
-  std::size_t fields_ = 2;             ///< fields so far in it (MSH starts with MSH-1, MSH-2)
-  std::size_t repetitions_ = 0;        ///< repetition separators in the current field
-  bool check_high_ = false;            ///< check bytes >= 0x80 (not for Latin-1)
-  std::size_t utf8_resume_ = 0;        ///< bytes before this were checked as UTF-8
-  std::size_t stop_ = 0;               ///< where Scan() stopped
+  std::size_t seg_start_ = 0;      ///< first byte of the segment being scanned
+  std::size_t segment_count_ = 0;  ///< entries of msg_.segments_ in use
+  std::uint32_t entries_ = 0;      ///< entries of msg_.separators_ the segments so far need
+  std::size_t fields_ = 2;         ///< fields so far in it (MSH starts with MSH-1, MSH-2)
+  std::size_t repetitions_ = 0;    ///< repetition separators in the current field
+  bool check_high_ = false;        ///< check bytes >= 0x80 (not for Latin-1)
+  std::size_t utf8_resume_ = 0;    ///< bytes before this were checked as UTF-8
+  std::size_t stop_ = 0;           ///< where Scan() stopped
   OccurrenceCounter occurrences_;
 };
 

@@ -1,6 +1,5 @@
 // The one-pass indexer behind Parse(): see parse.h.
 
-#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__) && !defined(FHIRBRIDGE_ER7_SCALAR)
@@ -8,16 +7,12 @@
 #include <emmintrin.h>
 #endif
 
-#include "connectors/hl7v2/charset.h"
 #include "connectors/hl7v2/parse.h"
 
 namespace fhirbridge::hl7v2::internal {
 namespace {
 
 constexpr std::size_t kBlock = kScanBlock;
-/// Entries of separators_ kept free before each block: a block writes at most one per byte
-/// (a field separator or a segment's sentinel), and the last segment's sentinel follows it.
-constexpr std::size_t kRoom = 2 * kBlock;
 
 /// Writes block + the position of each set bit of `mask` to out[]; returns the end. A plain
 /// loop: measured faster than branch-free variants that write a fixed number ahead.
@@ -25,6 +20,15 @@ inline std::uint32_t* WriteOffsets(std::uint32_t* out, std::uint32_t block, std:
   for (; mask != 0; mask &= mask - 1)
     *out++ = block + static_cast<std::uint32_t>(__builtin_ctz(mask));
   return out;
+}
+
+/// Set bits of `mask`. Not __builtin_popcount: without -mpopcnt (baseline x86-64) it is a call
+/// into libgcc.
+inline std::size_t CountBits(std::uint32_t mask) {
+  mask = mask - ((mask >> 1) & 0x55555555u);
+  mask = (mask & 0x33333333u) + ((mask >> 2) & 0x33333333u);
+  mask = (mask + (mask >> 4)) & 0x0F0F0F0Fu;
+  return (mask * 0x01010101u) >> 24;
 }
 
 #ifdef FHIRBRIDGE_ER7_SSE2
@@ -66,30 +70,34 @@ inline BlockMasks Classify(const char* p, char field, char repetition) {
 // distinct ids); past kMaxUsed distinct ids, one counter per possible id (26 * 36 * 36).
 
 std::uint32_t Scanner::OccurrenceCounter::Next(const char* id) {
+  const std::uint32_t bytes = static_cast<std::uint32_t>(static_cast<unsigned char>(id[0])) |
+                              static_cast<std::uint32_t>(static_cast<unsigned char>(id[1])) << 8 |
+                              static_cast<std::uint32_t>(static_cast<unsigned char>(id[2])) << 16;
+  if (bytes == last_id_) return ++*last_count_;  // OBX follows OBX: no hashing
   const auto digit = [](char c) {
     return static_cast<std::uint32_t>(c <= '9' ? c - '0' : c - 'A' + 10);
   };
-  const std::uint32_t key =
-      static_cast<std::uint32_t>(id[0] - 'A') * 36 * 36 + digit(id[1]) * 36 + digit(id[2]);
-  if (!all_.empty()) return ++all_[key];
-  if (last_slot_ < kSlots && keys_[last_slot_] == key + 1) return ++counts_[last_slot_];
+  last_id_ = bytes;
+  last_count_ = &Counter(static_cast<std::uint32_t>(id[0] - 'A') * 36 * 36 + digit(id[1]) * 36 +
+                         digit(id[2]));
+  return ++*last_count_;
+}
+
+std::uint32_t& Scanner::OccurrenceCounter::Counter(std::uint32_t key) {
+  if (!all_.empty()) return all_[key];
   std::uint32_t slot = (key * 2654435761u) >> 26;  // Fibonacci hashing into 64 slots
   while (keys_[slot] != 0) {
-    if (keys_[slot] == key + 1) {
-      last_slot_ = slot;
-      return ++counts_[slot];
-    }
+    if (keys_[slot] == key + 1) return counts_[slot];
     slot = (slot + 1) & (kSlots - 1);
   }
   if (used_ == kMaxUsed) {
     Spill();
-    return ++all_[key];
+    return all_[key];
   }
   keys_[slot] = key + 1;
-  counts_[slot] = 1;
+  counts_[slot] = 0;
   ++used_;
-  last_slot_ = slot;
-  return 1;
+  return counts_[slot];
 }
 
 void Scanner::OccurrenceCounter::Spill() {
@@ -111,14 +119,11 @@ Scanner::Scanner(ParsedMessage& msg, const ParseLimits& limits)
       repetition_separator_(msg.delimiters_.repetition) {}
 
 Status Scanner::Run(std::size_t msh2_end) {
-  // Sized for a PCD-01 message (a segment every ~100 bytes, a field every ~6) so that a typical
-  // message needs these two allocations and no more.
-  msg_.segments_.reserve(size_ / 64 + 4);
-  msg_.separators_.resize(size_ / 4 + 2 * kRoom);  // not zeroed: see DefaultInitAllocator
-  out_ = msg_.separators_.data();
-  room_end_ = out_ + msg_.separators_.size() - kRoom;
-  // MSH: its field separator is MSH-1, and MSH-2 holds delimiters that are not separators.
-  *out_++ = 3;
+  // Sized for a PCD-01 message (a segment every ~100 bytes) so that a typical message needs
+  // this one allocation and no more. Filled through segment_count_ rather than push_back(),
+  // which GCC leaves out of line (a call per segment).
+  msg_.segments_.resize(size_ / 64 + 4);  // not zeroed: see DefaultInitAllocator
+  // MSH: fields_ starts at 2 for MSH-1 and MSH-2, which holds delimiters, not separators.
   bool ok = Scan(msh2_end, /*first_segment_only=*/true);
   const std::size_t msh_end = stop_;
   // The charset is only known once MSH-18 is: check MSH's own bytes now, the rest as we go.
@@ -129,8 +134,70 @@ Status Scanner::Run(std::size_t msh2_end) {
     ok = Scan(msh_end + 1, /*first_segment_only=*/false);
   }
   if (!ok) return error_;
-  msg_.separators_.resize(static_cast<std::size_t>(out_ - msg_.separators_.data()));
+  msg_.segments_.resize(segment_count_);
+  msg_.separator_entries_ = entries_;
   return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segment ends: the usual one inline (about every 100 bytes, so it counts), the rest out of line.
+
+// always_inline: FastBlocks would otherwise spill its vector registers around a call.
+[[gnu::always_inline]] inline bool Scanner::EndSegment(std::size_t end) {
+  const std::size_t start = seg_start_;
+  const std::size_t fields = fields_;
+  // Not MSH, within the field and segment limits, a plain id and a field after it (so not
+  // blank). `fields - 1` wraps for 0.
+  if (fields - 1 < limits_.max_fields_per_segment && segment_count_ != 0 &&
+      segment_count_ < limits_.max_segments && end - start > 3 &&
+      data_[start + 3] == field_separator_ && IsSegmentId(std::string_view(data_ + start, 3)) &&
+      std::memcmp(data_ + start, "MSH", 3) != 0) {
+    seg_start_ = end + 1;
+    fields_ = 0;
+    repetitions_ = 0;
+    AddSegment(start, end, fields);
+    return true;
+  }
+  return EndOtherSegment(end);
+}
+
+bool Scanner::EndOtherSegment(std::size_t end) {
+  const std::size_t start = seg_start_;
+  const std::size_t fields = fields_;
+  seg_start_ = end + 1;
+  fields_ = 0;
+  repetitions_ = 0;
+  // Empty lines (CRLF, doubled terminators) and trailing blanks are not segments. (MSH, the
+  // only segment that starts with fields, is never blank.)
+  if (fields == 0 && IsBlank(start, end)) return true;
+  if (fields > limits_.max_fields_per_segment) {
+    seg_start_ = start;  // FieldLimitError() names the segment that seg_start_ is in
+    return FieldLimitError();
+  }
+  if (!CheckSegmentId(start, end)) return false;
+  if (segment_count_ >= limits_.max_segments) {
+    return Fail(Status::ResourceExhausted("message has more than " +
+                                          std::to_string(limits_.max_segments) +
+                                          " segments (limit max_segments)"));
+  }
+  AddSegment(start, end, fields);
+  return true;
+}
+
+[[gnu::always_inline]] inline void Scanner::AddSegment(std::size_t start, std::size_t end,
+                                                       std::size_t fields) {
+  auto& segments = msg_.segments_;
+  const bool msh = segment_count_ == 0;
+  if (segment_count_ == segments.size()) segments.resize(2 * segments.size());
+  segments[segment_count_++] = {static_cast<std::uint32_t>(start),
+                                static_cast<std::uint32_t>(end),
+                                entries_,
+                                static_cast<std::uint32_t>(fields),
+                                occurrences_.Next(data_ + start),
+                                /*indexed=*/false};
+  // Its slot: a separator per field (MSH-2 has none: MSH-1 is the separator before it), and
+  // the sentinel. Fits 32 bits: at most one entry per byte of a message below 4 GiB, plus one.
+  entries_ += static_cast<std::uint32_t>(fields - (msh ? 1 : 0) + 1);
 }
 
 bool Scanner::Scan(std::size_t from, bool first_segment_only) {
@@ -140,7 +207,7 @@ bool Scanner::Scan(std::size_t from, bool first_segment_only) {
     if (pos >= size_) break;
     // A block the fast loop left: it has a repetition separator, a control byte other than
     // CR/LF, a byte to check against the charset, or is the last, partial block (or we only
-    // want MSH, or the output needs room).
+    // want MSH).
     const char* p = data_ + pos;
     char tail[kBlock];
     if (size_ - pos < kBlock) {
@@ -151,7 +218,6 @@ bool Scanner::Scan(std::size_t from, bool first_segment_only) {
     }
     const BlockMasks m = Classify(p, field_separator_, repetition_separator_);
     if (m.high != 0 && check_high_ && !CheckHighBytes(pos, m.high)) return false;
-    if (out_ > room_end_) Grow();
     bool stopped = false;
     if (!Events(pos, p, m, first_segment_only, stopped)) return false;
     if (stopped) return true;
@@ -163,76 +229,114 @@ bool Scanner::Scan(std::size_t from, bool first_segment_only) {
 }
 
 #ifdef FHIRBRIDGE_ER7_SSE2
+namespace {
+
+/// kPrefix + 32 - i, loaded as 32 bytes, is 0xFF for the first i bytes and 0 for the rest.
+constexpr std::int8_t kPrefix[64] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+
+/// Field separators counted per byte lane: adding a block's compare results (0xFF = -1 per
+/// separator) costs two instructions where a popcount of its mask would cost a dozen (no
+/// POPCNT in baseline x86-64). A lane gains at most 2 per block, so Sum() at least every
+/// kMaxBlocks blocks keeps it below 256.
+class SeparatorCounts {
+ public:
+  static constexpr unsigned kMaxBlocks = 127;
+
+  /// Counts the separators of one block; true when Sum() must be called before the next.
+  bool Add(__m128i lo, __m128i hi) {
+    lanes_ = _mm_sub_epi8(_mm_sub_epi8(lanes_, lo), hi);
+    return ++blocks_ == kMaxBlocks;
+  }
+  /// Counts the separators left in the first `n` bytes of the block and clears them from lo/hi
+  /// (the next call counts from there).
+  void AddPrefix(__m128i& lo, __m128i& hi, unsigned n) {
+    const __m128i lo_prefix = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPrefix + 32 - n));
+    const __m128i hi_prefix = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPrefix + 48 - n));
+    lanes_ = _mm_sub_epi8(_mm_sub_epi8(lanes_, _mm_and_si128(lo, lo_prefix)),
+                          _mm_and_si128(hi, hi_prefix));
+    lo = _mm_andnot_si128(lo_prefix, lo);
+    hi = _mm_andnot_si128(hi_prefix, hi);
+  }
+  /// The count so far, and starts again from 0.
+  std::size_t Sum() {
+    const __m128i sums = _mm_sad_epu8(lanes_, _mm_setzero_si128());  // two 64-bit lane sums
+    lanes_ = _mm_setzero_si128();
+    blocks_ = 0;
+    return static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
+           static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums)));
+  }
+
+ private:
+  __m128i lanes_ = _mm_setzero_si128();
+  unsigned blocks_ = 0;
+};
+
+}  // namespace
+
 /// The fast loop, over whole blocks whose only special bytes are field separators and segment
-/// terminators: most of a message. Its state stays in registers except around EndSegment().
-/// Advances `pos` to the first block it leaves to the general path.
+/// terminators: most of a message. It counts field separators without looking at where they
+/// are, and leaves registers only around EndSegment(). Advances `pos` to the first block it
+/// leaves to the general path. The field limit is checked at each segment end and on the way
+/// out, which is before any error the general path could report for later bytes: so the
+/// first error in the message is still the one reported.
 bool Scanner::FastBlocks(std::size_t& pos, bool first_segment_only) {
   const __m128i field = _mm_set1_epi8(field_separator_);
   const __m128i repetition = _mm_set1_epi8(repetition_separator_);
-  const __m128i control = _mm_set1_epi8(0x1F);
-  const __m128i high = check_high_ ? _mm_set1_epi8(static_cast<char>(0x80)) : _mm_setzero_si128();
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  // One signed compare finds the bytes to stop at: "v < 0x20" is true for control bytes and,
+  // as signed, for bytes >= 0x80 too; for Latin-1, where those are data, flipping bit 7 first
+  // makes it the unsigned "v < 0x20".
+  const __m128i bias = _mm_set1_epi8(static_cast<char>(check_high_ ? 0 : 0x80));
+  const __m128i limit = _mm_set1_epi8(static_cast<char>(check_high_ ? 0x20 : 0xA0));
   const auto bits = [](__m128i lo, __m128i hi) {
     return static_cast<std::uint32_t>(_mm_movemask_epi8(lo)) |
            static_cast<std::uint32_t>(_mm_movemask_epi8(hi)) << 16;
   };
-  const std::size_t max_fields = limits_.max_fields_per_segment;
-  std::uint32_t* out = out_;
-  std::uint32_t* synced = out_;  // out_ as last stored
+  const char* const data = data_;  // locals: EndSegment() could change members, not these
+  const std::size_t size = size_;
+  SeparatorCounts counts;
   std::size_t fields = fields_;
-  // Adds the separators of `mask`; false (with error_ set) past the field limit.
-  const auto add = [&](std::uint32_t mask) {
-    std::uint32_t* const next = WriteOffsets(out, static_cast<std::uint32_t>(pos), mask);
-    fields += static_cast<std::size_t>(next - out);
-    out = next;
-    if (fields <= max_fields) return true;
-    out_ = out;
-    fields_ = fields;
-    return FieldLimitError(pos, mask);
-  };
-  for (; size_ - pos >= kBlock && out <= room_end_; pos += kBlock) {
-    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data_ + pos));
-    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data_ + pos + 16));
-    const __m128i lo_control = _mm_cmpeq_epi8(_mm_min_epu8(lo, control), lo);
-    const __m128i hi_control = _mm_cmpeq_epi8(_mm_min_epu8(hi, control), hi);
+  for (; size - pos >= kBlock; pos += kBlock) {
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos + 16));
+    const __m128i lo_stop = _mm_cmplt_epi8(_mm_xor_si128(lo, bias), limit);
+    const __m128i hi_stop = _mm_cmplt_epi8(_mm_xor_si128(hi, bias), limit);
     const __m128i lo_repetition = _mm_cmpeq_epi8(lo, repetition);
     const __m128i hi_repetition = _mm_cmpeq_epi8(hi, repetition);
-    // One test for all that is not a field separator: compare results are 0xFF per byte and a
-    // high byte has bit 7 set, so a single movemask sees them all.
-    const __m128i special = _mm_or_si128(_mm_or_si128(_mm_or_si128(lo_control, hi_control),
-                                                      _mm_or_si128(lo_repetition, hi_repetition)),
-                                         _mm_and_si128(_mm_or_si128(lo, hi), high));
-    std::uint32_t fields_mask = bits(_mm_cmpeq_epi8(lo, field), _mm_cmpeq_epi8(hi, field));
-    if (_mm_movemask_epi8(special) != 0) {
+    __m128i lo_field = _mm_cmpeq_epi8(lo, field);
+    __m128i hi_field = _mm_cmpeq_epi8(hi, field);
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(lo_stop, hi_stop),
+                                       _mm_or_si128(lo_repetition, hi_repetition))) != 0) {
       // Segment terminators are handled here; anything else goes to the general path.
-      if (first_segment_only ||
-          _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(lo_repetition, hi_repetition),
-                                         _mm_and_si128(_mm_or_si128(lo, hi), high))) != 0) {
+      const std::uint32_t terminators = bits(lo_stop, hi_stop);
+      const std::uint32_t crlf = bits(_mm_or_si128(_mm_cmpeq_epi8(lo, cr), _mm_cmpeq_epi8(lo, lf)),
+                                      _mm_or_si128(_mm_cmpeq_epi8(hi, cr), _mm_cmpeq_epi8(hi, lf)));
+      if (first_segment_only || terminators != crlf ||
+          _mm_movemask_epi8(_mm_or_si128(lo_repetition, hi_repetition)) != 0) {
         break;
       }
-      const std::uint32_t terminators = bits(lo_control, hi_control);
-      bool only_terminators = true;
+      // Each terminator ends the segment with the separators before it; the block's later
+      // separators belong to the next one.
       for (std::uint32_t t = terminators; t != 0; t &= t - 1) {
-        const char c = data_[pos + static_cast<std::size_t>(__builtin_ctz(t))];
-        only_terminators = only_terminators && (c == '\r' || c == '\n');
-      }
-      if (!only_terminators) break;
-      for (std::uint32_t t = terminators; t != 0; t &= t - 1) {
-        const std::uint32_t below = (t & (0u - t)) - 1;  // bits before the terminator
-        if (!add(fields_mask & below)) return false;
-        fields_mask &= ~below;
-        out_ = out;
-        fields_ = fields;
-        if (!EndSegment(pos + static_cast<std::size_t>(__builtin_ctz(t)))) return false;
-        out = synced = out_;
+        const auto at = static_cast<unsigned>(__builtin_ctz(t));
+        counts.AddPrefix(lo_field, hi_field, at);
+        fields_ = fields + counts.Sum();
+        if (!EndSegment(pos + at)) return false;
         fields = fields_;
       }
     }
-    if (!add(fields_mask)) return false;
+    if (counts.Add(lo_field, hi_field)) {
+      fields += counts.Sum();
+      if (fields > limits_.max_fields_per_segment) break;  // reported on the way out
+    }
   }
-  if (out != synced) repetitions_ = 0;  // a field separator started a new field
-  out_ = out;
+  fields += counts.Sum();
+  if (fields != fields_) repetitions_ = 0;  // a field separator started a new field
   fields_ = fields;
-  return true;
+  return fields <= limits_.max_fields_per_segment || FieldLimitError();
 }
 #else
 bool Scanner::FastBlocks(std::size_t&, bool) { return true; }  // the general path does it all
@@ -249,7 +353,7 @@ bool Scanner::Events(std::size_t block, const char* bytes, const BlockMasks& m,
     const std::uint32_t bit = 1u << i;
     events &= events - 1;
     const std::uint32_t before = fields & (bit - 1);
-    if (before != 0 && !AddFields(block, before)) return false;
+    if (before != 0 && !AddFields(before)) return false;
     fields &= ~(bit - 1);
     if ((m.repetition & bit) != 0) {
       if (!AddRepetition(block + i)) return false;
@@ -266,24 +370,14 @@ bool Scanner::Events(std::size_t block, const char* bytes, const BlockMasks& m,
       return ByteError(block + i, "is a control character, which is not allowed");
     }
   }
-  return fields == 0 || AddFields(block, fields);
+  return fields == 0 || AddFields(fields);
 }
 
-bool Scanner::AddFields(std::size_t block, std::uint32_t mask) {
-  std::uint32_t* const next = WriteOffsets(out_, static_cast<std::uint32_t>(block), mask);
-  fields_ += static_cast<std::size_t>(next - out_);
-  if (fields_ > limits_.max_fields_per_segment) return FieldLimitError(block, mask);
-  out_ = next;
+bool Scanner::AddFields(std::uint32_t mask) {
+  fields_ += CountBits(mask);
+  if (fields_ > limits_.max_fields_per_segment) return FieldLimitError();
   repetitions_ = 0;
   return true;
-}
-
-void Scanner::Grow() {
-  auto& seps = msg_.separators_;
-  const std::size_t used = static_cast<std::size_t>(out_ - seps.data());
-  seps.resize(std::max(seps.size() * 2, used + 2 * kRoom));
-  out_ = seps.data() + used;
-  room_end_ = seps.data() + seps.size() - kRoom;
 }
 
 bool Scanner::AddRepetition(std::size_t at) {
@@ -296,41 +390,54 @@ bool Scanner::AddRepetition(std::size_t at) {
   return true;
 }
 
-bool Scanner::EndSegment(std::size_t end) {
-  const std::size_t start = seg_start_;
-  const std::size_t fields = fields_;
-  auto& segments = msg_.segments_;
-  const std::size_t first = seg_first_sep_;
-  seg_start_ = end + 1;
-  fields_ = 0;
-  repetitions_ = 0;
-  const std::size_t written = static_cast<std::size_t>(out_ - msg_.separators_.data());
-  // Empty lines (CRLF, doubled terminators) and trailing blanks are not segments.
-  if (written == first && IsBlank(start, end)) return true;
-  // The usual segment inline; CheckSegmentId() for MSH, a second MSH and bad ids.
-  const bool plain = end - start >= 3 && IsSegmentId(std::string_view(data_ + start, 3)) &&
-                     (end - start == 3 || data_[start + 3] == field_separator_) &&
-                     !segments.empty() && std::memcmp(data_ + start, "MSH", 3) != 0;
-  if (!plain && !CheckSegmentId(start, end)) return false;
-  if (segments.size() >= limits_.max_segments) {
-    return Fail(Status::ResourceExhausted("message has more than " +
-                                          std::to_string(limits_.max_segments) +
-                                          " segments (limit max_segments)"));
-  }
-  const std::uint32_t occurrence = occurrences_.Next(data_ + start);
-  *out_++ = static_cast<std::uint32_t>(end);  // sentinel: the last field ends here
-  segments.push_back({static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(end),
-                      static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(fields),
-                      occurrence});
-  seg_first_sep_ = written + 1;
-  return true;
-}
-
 bool Scanner::IsBlank(std::size_t begin, std::size_t end) const {
   for (std::size_t i = begin; i < end; ++i) {
     if (data_[i] != ' ' && data_[i] != '\t') return false;
   }
   return true;
+}
+
+std::size_t FindSeparator(std::string_view raw, std::size_t begin, std::size_t end, char separator,
+                          std::size_t n) {
+  std::size_t pos = begin;
+#ifdef FHIRBRIDGE_ER7_SSE2
+  const __m128i sep = _mm_set1_epi8(separator);
+  for (; pos < end && raw.size() - pos >= 16; pos += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw.data() + pos));
+    auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, sep)));
+    if (end - pos < 16) mask &= (1u << (end - pos)) - 1;
+    const std::size_t count = CountBits(mask);
+    if (count < n) {
+      n -= count;
+      continue;
+    }
+    for (; n > 1; --n) mask &= mask - 1;
+    return pos + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+#endif
+  for (; pos < end; ++pos) {
+    if (raw[pos] == separator && --n == 0) return pos;
+  }
+  return std::string_view::npos;
+}
+
+std::uint32_t* WriteFieldSeparators(std::string_view raw, std::size_t begin, std::size_t end,
+                                    char separator, std::uint32_t* out) {
+  std::size_t pos = begin;
+#ifdef FHIRBRIDGE_ER7_SSE2
+  // 16 bytes at a time, reading past the segment (not the message) and dropping those bits.
+  const __m128i sep = _mm_set1_epi8(separator);
+  for (; pos < end && raw.size() - pos >= 16; pos += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw.data() + pos));
+    auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, sep)));
+    if (end - pos < 16) mask &= (1u << (end - pos)) - 1;
+    out = WriteOffsets(out, static_cast<std::uint32_t>(pos), mask);
+  }
+#endif
+  for (; pos < end; ++pos) {
+    if (raw[pos] == separator) *out++ = static_cast<std::uint32_t>(pos);
+  }
+  return out;
 }
 
 }  // namespace fhirbridge::hl7v2::internal

@@ -13,23 +13,16 @@ bool Scanner::Fail(Status status) {
   return false;
 }
 
-bool Scanner::FieldLimitError(std::size_t block, std::uint32_t mask) {
-  // fields_ already counts all of `mask`: find the separator that went over.
-  std::size_t fields = fields_;
-  for (std::uint32_t m = mask; m != 0; m &= m - 1) --fields;
-  std::size_t at = block;
-  for (; mask != 0; mask &= mask - 1) {
-    at = block + static_cast<std::size_t>(__builtin_ctz(mask));
-    if (++fields > limits_.max_fields_per_segment) break;
-  }
+bool Scanner::FieldLimitError() {
+  // Only the segment is named, so any of its bytes will do.
   return Fail(Status::ResourceExhausted(
-      DescribeByte(msg_.raw_, field_separator_, at, false) + ": segment has more than " +
+      DescribeByte(msg_.raw_, field_separator_, seg_start_, false) + ": segment has more than " +
       std::to_string(limits_.max_fields_per_segment) + " fields (limit max_fields_per_segment)"));
 }
 
 bool Scanner::CheckSegmentId(std::size_t start, std::size_t end) {
   const std::string_view line(data_ + start, end - start);
-  const std::size_t ordinal = msg_.segments_.size() + 1;
+  const std::size_t ordinal = segment_count_ + 1;
   // HL7 v2.5 §2.5.3: three characters, then the field separator (or nothing).
   if (line.size() < 3 || !IsSegmentId(line.substr(0, 3)) ||
       (line.size() > 3 && line[3] != field_separator_)) {
@@ -47,10 +40,23 @@ bool Scanner::CheckSegmentId(std::size_t start, std::size_t end) {
   return true;
 }
 
-bool Scanner::ReadCharset() {
+std::string_view Scanner::Msh18() const {
+  // Read from the bytes: the field index is not there during Parse (see ParsedMessage). MSH-1
+  // is the separator at byte 3, so MSH-18 follows the 17th separator.
+  const auto& msh = msg_.segments_.front();
+  const std::string_view raw = msg_.raw_;
+  const std::size_t at = FindSeparator(raw, msh.begin, msh.end, field_separator_, 17);
+  if (at == std::string_view::npos) return {};
+  std::size_t end = FindSeparator(raw, at + 1, msh.end, field_separator_, 1);
+  if (end == std::string_view::npos) end = msh.end;
+  const std::string_view field = raw.substr(at + 1, end - at - 1);
   // HL7 v2.5 §2.14.9.18: only the first repetition names the default character set; the
   // others are alternates for ISO 2022 switching, which we do not do.
-  const std::string_view value = msg_.segment(0).field(18).repetition(1).raw();
+  return field.substr(0, field.find(repetition_separator_));
+}
+
+bool Scanner::ReadCharset() {
+  const std::string_view value = Msh18();
   const auto charset = CharsetFromMsh18(value);
   if (!charset) {
     return Fail(Status::InvalidArgument("MSH-18: character set '" + Printable(value, 24) +
@@ -61,7 +67,7 @@ bool Scanner::ReadCharset() {
 }
 
 std::string Scanner::CharsetReason() const {
-  if (msg_.segment(0).field(18).repetition(1).empty()) return "MSH-18 is empty, which means ASCII";
+  if (Msh18().empty()) return "MSH-18 is empty, which means ASCII";
   return "MSH-18 declares " + std::string(CharsetName(msg_.charset_));
 }
 
