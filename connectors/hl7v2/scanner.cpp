@@ -397,15 +397,25 @@ bool Scanner::IsBlank(std::size_t begin, std::size_t end) const {
   return true;
 }
 
+#ifdef FHIRBRIDGE_ER7_SSE2
+// One bit per byte of raw[pos, pos + 16) that is `sep`, with the bits at or past `end` dropped.
+// Reads past the segment (never past the message: callers check raw.size() - pos >= 16).
+static std::uint32_t SeparatorMask(std::string_view raw, std::size_t pos, std::size_t end,
+                                   __m128i sep) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw.data() + pos));
+  auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, sep)));
+  if (end - pos < 16) mask &= (1u << (end - pos)) - 1;
+  return mask;
+}
+#endif
+
 std::size_t FindSeparator(std::string_view raw, std::size_t begin, std::size_t end, char separator,
                           std::size_t n) {
   std::size_t pos = begin;
 #ifdef FHIRBRIDGE_ER7_SSE2
   const __m128i sep = _mm_set1_epi8(separator);
   for (; pos < end && raw.size() - pos >= 16; pos += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw.data() + pos));
-    auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, sep)));
-    if (end - pos < 16) mask &= (1u << (end - pos)) - 1;
+    std::uint32_t mask = SeparatorMask(raw, pos, end, sep);
     const std::size_t count = CountBits(mask);
     if (count < n) {
       n -= count;
@@ -425,14 +435,9 @@ std::uint32_t* WriteFieldSeparators(std::string_view raw, std::size_t begin, std
                                     char separator, std::uint32_t* out) {
   std::size_t pos = begin;
 #ifdef FHIRBRIDGE_ER7_SSE2
-  // 16 bytes at a time, reading past the segment (not the message) and dropping those bits.
   const __m128i sep = _mm_set1_epi8(separator);
-  for (; pos < end && raw.size() - pos >= 16; pos += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw.data() + pos));
-    auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, sep)));
-    if (end - pos < 16) mask &= (1u << (end - pos)) - 1;
-    out = WriteOffsets(out, static_cast<std::uint32_t>(pos), mask);
-  }
+  for (; pos < end && raw.size() - pos >= 16; pos += 16)
+    out = WriteOffsets(out, static_cast<std::uint32_t>(pos), SeparatorMask(raw, pos, end, sep));
 #endif
   for (; pos < end; ++pos) {
     if (raw[pos] == separator) *out++ = static_cast<std::uint32_t>(pos);
