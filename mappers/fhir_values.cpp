@@ -63,14 +63,37 @@ Hash128 HashTexts(std::string_view prefix, std::string_view text) {
 
 constexpr char kHex[] = "0123456789abcdef";
 
+// The two hex digits of every byte, so that a UUID is written a byte (not a nibble) at a time.
+constexpr std::array<char, 512> kHexPairs = [] {
+  std::array<char, 512> t{};
+  for (std::size_t b = 0; b < 256; ++b) {
+    t[2 * b] = kHex[b >> 4];
+    t[2 * b + 1] = kHex[b & 15];
+  }
+  return t;
+}();
+
+// `digits` (even) lowercase hex digits of the low bits of `v`, most significant first.
 char* WriteHex(char* at, std::uint64_t v, int digits) {
-  for (int i = digits - 1; i >= 0; --i) *at++ = kHex[(v >> (4 * i)) & 15];
+  for (int i = digits / 2 - 1; i >= 0; --i) {
+    const std::size_t b = (v >> (8 * i)) & 0xff;
+    *at++ = kHexPairs[2 * b];
+    *at++ = kHexPairs[2 * b + 1];
+  }
   return at;
 }
 
 }  // namespace
 
 bool AppendFhirDecimal(std::string& out, std::string_view nm) {
+  const std::size_t size = out.size();
+  out.resize(size + nm.size() + 1);
+  const std::size_t length = WriteFhirDecimal(out.data() + size, nm);
+  out.resize(size + length);
+  return length != 0;
+}
+
+std::size_t WriteFhirDecimal(char* out, std::string_view nm) {
   nm = Trim(nm);
   bool negative = false;
   if (!nm.empty() && (nm.front() == '+' || nm.front() == '-')) {
@@ -81,26 +104,29 @@ bool AppendFhirDecimal(std::string& out, std::string_view nm) {
   std::string_view integer = nm.substr(0, dot);
   std::string_view fraction =
       dot == std::string_view::npos ? std::string_view() : nm.substr(dot + 1);
-  if (integer.empty() && fraction.empty()) return false;
+  if (integer.empty() && fraction.empty()) return 0;
   for (char c : integer)
-    if (!IsDigit(c)) return false;
+    if (!IsDigit(c)) return 0;
   for (char c : fraction)
-    if (!IsDigit(c)) return false;
+    if (!IsDigit(c)) return 0;
   // FHIR decimal: -?(0|[1-9][0-9]*)(\.[0-9]+)?
   while (integer.size() > 1 && integer.front() == '0') integer.remove_prefix(1);
   bool all_zero = integer.empty() || integer == "0";
   for (char c : fraction) all_zero = all_zero && c == '0';
-  if (negative && !all_zero) out += '-';
+  char* at = out;
+  if (negative && !all_zero) *at++ = '-';
   if (integer.empty()) {
-    out += '0';
+    *at++ = '0';
   } else {
-    out += integer;
+    std::memcpy(at, integer.data(), integer.size());
+    at += integer.size();
   }
   if (!fraction.empty()) {
-    out += '.';
-    out += fraction;
+    *at++ = '.';
+    std::memcpy(at, fraction.data(), fraction.size());
+    at += fraction.size();
   }
-  return true;
+  return static_cast<std::size_t>(at - out);
 }
 
 std::optional<std::string_view> MderSentinelReason(std::string_view nm) {
@@ -122,12 +148,17 @@ std::string DeterministicUuid(std::string_view kind, std::string_view text) {
 }
 
 void AppendDeterministicUuid(std::string& out, std::string_view kind, std::string_view text) {
+  char uuid[kUuidLength];
+  WriteDeterministicUuid(uuid, kind, text);
+  out.append(uuid, sizeof uuid);
+}
+
+void WriteDeterministicUuid(char* uuid, std::string_view kind, std::string_view text) {
   const Hash128 h = HashTexts(kind, text);
   std::uint64_t hi = h.hi;
   std::uint64_t lo = h.lo;
   hi = (hi & ~0xf000ULL) | 0x8000ULL;              // version 8
   lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
-  char uuid[36];
   char* at = WriteHex(uuid, hi >> 32, 8);
   *at++ = '-';
   at = WriteHex(at, (hi >> 16) & 0xffff, 4);
@@ -137,7 +168,6 @@ void AppendDeterministicUuid(std::string& out, std::string_view kind, std::strin
   at = WriteHex(at, lo >> 48, 4);
   *at++ = '-';
   WriteHex(at, lo & 0xffffffffffffULL, 12);
-  out.append(uuid, sizeof uuid);
 }
 
 std::string HashHex64(std::string_view text) {

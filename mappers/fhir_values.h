@@ -14,6 +14,9 @@ namespace fhirbridge::mappers {
 /// becomes "0.5" and "5." becomes "5". Surrounding spaces are ignored. Returns false (and
 /// appends nothing) when `nm` is not a number.
 bool AppendFhirDecimal(std::string& out, std::string_view nm);
+/// The same into `out`, which has room for nm.size() + 1 bytes: returns the length written, 0
+/// when `nm` is not a number.
+std::size_t WriteFhirDecimal(char* out, std::string_view nm);
 
 /// IEEE 11073-20601 MDER FLOAT reserved values as gateways print them (MAPPING.md: NaN 8388607,
 /// NRes 8388608, +INF 8388606, -INF 8388610, reserved 8388609): the FHIR data-absent-reason code
@@ -25,6 +28,9 @@ std::optional<std::string_view> MderSentinelReason(std::string_view nm);
 std::string DeterministicUuid(std::string_view kind, std::string_view text);
 /// The same, appended to `out`.
 void AppendDeterministicUuid(std::string& out, std::string_view kind, std::string_view text);
+/// The same, written to out[0..36).
+void WriteDeterministicUuid(char* out, std::string_view kind, std::string_view text);
+inline constexpr std::size_t kUuidLength = 36;
 
 /// A 64-bit hash as 16 lowercase hex digits (delivery lane keys; carries no readable PHI).
 std::string HashHex64(std::string_view text);

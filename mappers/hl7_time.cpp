@@ -28,15 +28,33 @@ std::string Pos(std::size_t index) { return "position " + std::to_string(index +
 
 Status Invalid(std::string what) { return Status::InvalidArgument("HL7 DTM: " + std::move(what)); }
 
+/// Writes `v` zero-padded to `width` digits (more when it needs more) at `at`; returns the end.
+/// `at` has room for 21 bytes.
+char* WritePadded(char* at, std::int64_t v, int width) {
+  if (width == 2 && v >= 0 && v < 100) {  // months, days, hours, ...: the usual case, no loop
+    at[0] = static_cast<char>('0' + v / 10);
+    at[1] = static_cast<char>('0' + v % 10);
+    return at + 2;
+  }
+  if (v < 0) {
+    *at++ = '-';
+    v = -v;  // years and offsets here are far from the int64 limits
+  }
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  for (int i = n; i < width; ++i) *at++ = '0';
+  while (n > 0) *at++ = digits[--n];
+  return at;
+}
+
 /// Appends `v` zero-padded to `width` digits.
 void AppendPadded(std::string& out, std::int64_t v, int width) {
-  if (v < 0) {
-    out += '-';
-    v = -v;
-  }
-  const std::string digits = std::to_string(v);
-  if (digits.size() < static_cast<std::size_t>(width)) out.append(width - digits.size(), '0');
-  out += digits;
+  char text[24];
+  out.append(text, WritePadded(text, v, width));
 }
 
 struct WallClock {
@@ -51,23 +69,28 @@ WallClock FromSeconds(std::int64_t seconds) {
           static_cast<int>(rest % 60)};
 }
 
-// "2015-01-22T11:50:00" or, with `compact`, "20150122T115000".
-std::string FormatWall(const WallClock& w, bool compact) {
-  std::string out;
-  const char* date_sep = compact ? "" : "-";
-  const char* time_sep = compact ? "" : ":";
-  AppendPadded(out, w.date.year, 4);
-  out += date_sep;
-  AppendPadded(out, w.date.month, 2);
-  out += date_sep;
-  AppendPadded(out, w.date.day, 2);
-  out += 'T';
-  AppendPadded(out, w.hour, 2);
-  out += time_sep;
-  AppendPadded(out, w.minute, 2);
-  out += time_sep;
-  AppendPadded(out, w.second, 2);
-  return out;
+// Writes "2015-01-22T11:50:00" or, with `compact`, "20150122T115000" at `at` (room for 40 bytes
+// or more); returns the end.
+char* WriteWall(char* at, const WallClock& w, bool compact) {
+  at = WritePadded(at, w.date.year, 4);
+  if (!compact) *at++ = '-';
+  at = WritePadded(at, w.date.month, 2);
+  if (!compact) *at++ = '-';
+  at = WritePadded(at, w.date.day, 2);
+  *at++ = 'T';
+  at = WritePadded(at, w.hour, 2);
+  if (!compact) *at++ = ':';
+  at = WritePadded(at, w.minute, 2);
+  if (!compact) *at++ = ':';
+  return WritePadded(at, w.second, 2);
+}
+
+// ".ffff" when the time has a fraction of a second (at most 4 digits, checked by the parser).
+char* WriteFraction(char* at, std::string_view fraction) {
+  if (fraction.empty()) return at;
+  *at++ = '.';
+  for (char c : fraction) *at++ = c;
+  return at;
 }
 
 Result<int> ParseOffset(std::string_view s, std::size_t sign_pos, bool* minus_zero) {
@@ -238,20 +261,61 @@ Result<FhirTime> ToFhirDateTime(const Hl7Time& t, const TimeZone* assume, DataIs
         "--assume-timezone)");
   }
   out.utc_seconds = local - offset_seconds;
-  const std::string fraction = t.fraction.empty() ? "" : "." + t.fraction;
 
   const bool shifted = zulu && !t.minus_zero && offset_seconds != 0;
-  out.date_time = FormatWall(FromSeconds(shifted ? out.utc_seconds : local), false) + fraction;
+  // Each text is written into a buffer and assigned once. The longest date_time is
+  // "-YYYY..-MM-DDThh:mm:ss.<fraction>+hh:mm": 11 + 15 + 1 + fraction + 6 bytes; parsed DTMs
+  // have at most 4 fraction digits, other callers may give more.
+  char small[64];
+  std::string large;
+  char* text = small;
+  if (t.fraction.size() > 16) {
+    large.resize(40 + t.fraction.size());
+    text = large.data();
+  }
+  char* at = WriteWall(text, FromSeconds(shifted ? out.utc_seconds : local), false);
+  at = WriteFraction(at, t.fraction);
   if (zulu) {
-    out.date_time += 'Z';
+    *at++ = 'Z';
   } else {
     const int minutes = offset_seconds / 60;
-    out.date_time += minutes < 0 ? '-' : '+';
-    AppendPadded(out.date_time, std::abs(minutes) / 60, 2);
-    out.date_time += ':';
-    AppendPadded(out.date_time, std::abs(minutes) % 60, 2);
+    *at++ = minutes < 0 ? '-' : '+';
+    at = WritePadded(at, std::abs(minutes) / 60, 2);
+    *at++ = ':';
+    at = WritePadded(at, std::abs(minutes) % 60, 2);
   }
-  out.utc_key = FormatWall(FromSeconds(out.utc_seconds), true) + fraction + "Z";
+  out.date_time.assign(text, at);
+  at = WriteWall(text, FromSeconds(out.utc_seconds), true);
+  at = WriteFraction(at, t.fraction);
+  *at++ = 'Z';
+  out.utc_key.assign(text, at);
+  return out;
+}
+
+std::optional<FhirTime> ToFhirDateTimeNear(std::string_view dtm, std::string_view known_dtm,
+                                           const FhirTime& known) {
+  // 14 digits then an offset ("+ZZZZ", "-ZZZZ" or " +ZZZZ"): second precision, no fraction,
+  // and a whole-minute offset, so the seconds change nothing else in either text.
+  constexpr std::size_t kSeconds = 12;
+  if (dtm.size() != known_dtm.size() || dtm.size() <= kSeconds + 2) return std::nullopt;
+  // An offset must follow ("20240315101400 " is a local time with a trailing space).
+  const std::size_t sign = dtm[kSeconds + 2] == ' ' ? kSeconds + 3 : kSeconds + 2;
+  if (sign >= dtm.size() || (dtm[sign] != '+' && dtm[sign] != '-')) return std::nullopt;
+  if (dtm.substr(0, kSeconds) != known_dtm.substr(0, kSeconds) ||
+      dtm.substr(kSeconds + 2) != known_dtm.substr(kSeconds + 2))
+    return std::nullopt;
+  for (std::size_t i = kSeconds; i < kSeconds + 2; ++i)
+    if (!IsDigit(dtm[i]) || !IsDigit(known_dtm[i])) return std::nullopt;
+  const int second = Digits(dtm, kSeconds, 2);
+  if (second > 59) return std::nullopt;  // the full path reports it
+  if (known.utc_key.size() < 3 || known.date_time.size() < 8) return std::nullopt;
+  // "...ss+hh:mm" or "...ssZ" (an explicit offset never shifts the wall clock); "...ssZ".
+  const std::size_t text_at = known.date_time.size() - (known.date_time.back() == 'Z' ? 3 : 8);
+  const std::size_t key_at = known.utc_key.size() - 3;
+  FhirTime out = known;
+  out.utc_seconds += second - Digits(known_dtm, kSeconds, 2);
+  WritePadded(out.date_time.data() + text_at, second, 2);
+  WritePadded(out.utc_key.data() + key_at, second, 2);
   return out;
 }
 

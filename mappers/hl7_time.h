@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,6 +56,13 @@ struct FhirTime {
 /// Dates without time never need a zone (and drop any offset: FHIR dates carry none). Issues
 /// added here have an empty `location`; the caller fills it in.
 Result<FhirTime> ToFhirDateTime(const Hl7Time& t, const TimeZone* assume, DataIssues* issues);
+
+/// A shortcut for rows of one message, which often differ only in their seconds: converts
+/// `dtm` from `known`, the ToFhirDateTime conversion of `known_dtm`, when both are
+/// YYYYMMDDHHMMSS followed by the same UTC offset and differ in nothing but the seconds (valid
+/// ones). Gives exactly what ParseHl7Time + ToFhirDateTime would; nullopt when it does not apply.
+std::optional<FhirTime> ToFhirDateTimeNear(std::string_view dtm, std::string_view known_dtm,
+                                           const FhirTime& known);
 
 /// Same for FHIR `instant`, which needs a time of day and a UTC offset: hour and minute
 /// precision are padded to seconds, date-only precision is InvalidArgument.

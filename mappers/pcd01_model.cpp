@@ -46,15 +46,33 @@ constexpr std::uint32_t IdKey(std::string_view id) {
                         : 0;
 }
 constexpr std::array<SegmentRule, 21> kOruSegments = {{
-    {"MSH", 30}, {"SFT", 10}, {"UAC", 5},  {"PID", 40}, {"PD1", 25}, {"NTE", 10}, {"NK1", 45},
-    {"PV1", 55}, {"PV2", 55}, {"ORC", 35}, {"OBR", 55}, {"TQ1", 15}, {"TQ2", 15}, {"CTD", 10},
-    {"OBX", 33}, {"PRT", 25}, {"SPM", 35}, {"FT1", 60}, {"CTI", 5},  {"DSC", 5},  {"EVN", 10},
+    // OBX first: most segments are OBX, and FindRule searches in this order.
+    {"OBX", 33}, {"MSH", 30}, {"SFT", 10}, {"UAC", 5},  {"PID", 40}, {"PD1", 25}, {"NTE", 10},
+    {"NK1", 45}, {"PV1", 55}, {"PV2", 55}, {"ORC", 35}, {"OBR", 55}, {"TQ1", 15}, {"TQ2", 15},
+    {"CTD", 10}, {"PRT", 25}, {"SPM", 35}, {"FT1", 60}, {"CTI", 5},  {"DSC", 5},  {"EVN", 10},
 }};
 
+constexpr std::array<std::uint32_t, kOruSegments.size()> kOruSegmentKeys = [] {
+  std::array<std::uint32_t, kOruSegments.size()> keys{};
+  for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = IdKey(kOruSegments[i].id);
+  return keys;
+}();
+
 const SegmentRule* FindRule(std::uint32_t key) {
-  for (const SegmentRule& rule : kOruSegments)
-    if (IdKey(rule.id) == key) return &rule;
+  for (std::size_t i = 0; i < kOruSegmentKeys.size(); ++i)
+    if (kOruSegmentKeys[i] == key) return &kOruSegments[i];
   return nullptr;
+}
+
+// OBX segments from `first` up to the next OBR: the rows of the group that starts there.
+std::size_t CountGroupRows(const hl7v2::ParsedMessage& msg, std::size_t first) {
+  std::size_t rows = 0;
+  for (std::size_t i = first; i < msg.segment_count(); ++i) {
+    const std::uint32_t id = IdKey(msg.segment(i).id());
+    if (id == IdKey("OBR")) break;
+    if (id == IdKey("OBX")) ++rows;
+  }
+  return rows;
 }
 
 // OBX-4 split into its dot-separated levels with trailing ".0" levels removed, so that an
@@ -70,7 +88,10 @@ SubId SplitSubId(std::string_view s) {
   SubId id;
   if (s.empty()) return id;
   while (true) {
-    const std::size_t dot = s.find('.');
+    // Levels are a few digits: a plain loop finds the dot sooner than a call to memchr.
+    std::size_t dot = 0;
+    while (dot < s.size() && s[dot] != '.') ++dot;
+    if (dot == s.size()) dot = std::string_view::npos;
     if (id.written_depth == id.levels.size()) {
       id.valid = false;
       return id;
@@ -84,10 +105,13 @@ SubId SplitSubId(std::string_view s) {
   return id;
 }
 
-bool IsProperPrefix(const SubId& ancestor, const SubId& row) {
+inline bool IsProperPrefix(const SubId& ancestor, const SubId& row) {
   if (ancestor.depth == 0 || ancestor.depth >= row.depth) return false;
-  for (std::size_t i = 0; i < ancestor.depth; ++i)
-    if (ancestor.levels[i] != row.levels[i]) return false;
+  for (std::size_t i = 0; i < ancestor.depth; ++i) {
+    const std::string_view a = ancestor.levels[i], b = row.levels[i];
+    // Short levels: compare the first byte inline before calling memcmp.
+    if (a.size() != b.size() || (!a.empty() && a.front() != b.front()) || a != b) return false;
+  }
   return true;
 }
 
@@ -110,64 +134,49 @@ bool IsDeviceRow(const Row& row, const SubId& id) {
   return partition == 1 || partition == 8;
 }
 
+// OBX-6 as UCUM: the sender's UCUM code (a triplet with system UCUM), else the UCUM code of
+// the MDC unit a triplet names (by code, or by reference id when the code is 0 or missing).
+std::string_view ResolveUcum(const Context& ctx, const Row& row) {
+  if (!row.has(6)) return {};
+  const Parts& parts = row.unit;
+  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
+    const std::string_view code = parts[first];
+    // A UCUM code never needs an HL7 escape; one with an escape is not taken as UCUM.
+    if (parts[first + 2] == "UCUM" && !code.empty() &&
+        code.find(ctx.msg.delimiters().escape) == std::string_view::npos)
+      return code;
+  }
+  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
+    const std::string_view system = parts[first + 2];
+    if (system != "MDC" && !(system.empty() && first == 1)) continue;
+    std::optional<std::uint32_t> cf = ParseMdcCode(parts[first]);
+    const std::string_view refid = parts[first + 1];
+    if ((!cf || *cf == 0) && !refid.empty()) cf = ctx.terms.MdcUnitCodeForRefid(refid);
+    if (cf) {
+      if (auto ucum = ctx.terms.UcumForMdcUnit(*cf)) return *ucum;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
-bool Context::HasError() const {
-  return std::any_of(issues.begin(), issues.end(), [](const DataIssue& i) {
-    return i.severity == DataIssue::Severity::kError || i.severity == DataIssue::Severity::kFatal;
-  });
+std::optional<std::uint32_t> ParseMdcCode(std::string_view s) {
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return v;
 }
 
-std::string Context::Text(const Element& e) {
-  if (!e.has_value()) return {};
-  Result<std::string> text = e.Text();
-  if (!text.ok()) {
-    Error("value", e.location(), text.status().message());
-    return {};
-  }
-  return std::move(text).value();
-}
-
-std::string_view Context::TextView(const Element& e, std::string& scratch) {
-  if (!e.has_value()) return {};
-  const std::string_view raw = e.raw();
-  if (msg.charset() != hl7v2::Charset::kLatin1 &&
-      raw.find(msg.delimiters().escape) == std::string_view::npos)
-    return raw;  // validated ASCII/UTF-8 with no escape: the text is the bytes
-  scratch = Text(e);
-  return scratch;
-}
-
-const FhirTime* Context::Time(const Element& e) {
-  if (!e.has_value()) return nullptr;
-  const std::string_view raw = e.component(1).raw();
-  for (const TimeSeen& seen : time_memo) {
-    if (seen.raw != raw) continue;
-    if (seen.time == nullptr) Error(seen.error_code, e.location(), seen.error);
-    return seen.time;
-  }
-  auto fail = [&](std::string code, std::string text) -> const FhirTime* {
-    Error(code, e.location(), text);
-    time_memo.push_back({raw, nullptr, std::move(code), std::move(text)});
-    return nullptr;
-  };
-  Result<Hl7Time> parsed = ParseHl7Time(raw);
-  if (!parsed.ok()) return fail("value", "invalid date/time: " + parsed.status().message());
-  DataIssues time_issues;
-  Result<FhirTime> fhir = ToFhirDateTime(*parsed, opts.assume_timezone.get(), &time_issues);
-  for (DataIssue& issue : time_issues) {
-    issue.location = e.location().ToString();
-    issues.push_back(std::move(issue));
-  }
-  if (!fhir.ok()) {
-    // MAPPING.md "Time": a local time with no offset and no assume_timezone is a data issue.
-    return fail(
-        fhir.status().code() == Status::Code::kFailedPrecondition ? "business-rule" : "value",
-        fhir.status().message());
-  }
-  times.push_back(std::move(fhir).value());
-  time_memo.push_back({raw, &times.back(), {}, {}});
-  return &times.back();
+Row::Row(const Segment& segment, const hl7v2::Delimiters& d) : obx(segment), equipment(segment) {
+  segment.RawFields(fields, kFields);
+  sub_id = fields[4];
+  // Split in place: Parts is ~170 bytes, not worth building twice per row.
+  code.count = SplitComponents(fields[3], d, code.c + 1, Parts::kMax);
+  unit.count = SplitComponents(fields[6], d, unit.c + 1, Parts::kMax);
 }
 
 std::optional<Identity> DeviceIdentity(Context& ctx, const Element& ei) {
@@ -276,8 +285,7 @@ std::optional<PatientInfo> ReadPatient(Context& ctx, const Segment& pid) {
 }
 
 // Resolves each row's nearest ancestor, kind, own device and own time.
-void ClassifyRows(Context& ctx, Group& group, std::vector<std::optional<hl7v2::Element>>& own_ei,
-                  Model& model) {
+void ClassifyRows(Context& ctx, Group& group, Model& model) {
   std::vector<SubId> ids;
   ids.reserve(group.rows.size());
   for (Row& row : group.rows) {
@@ -310,14 +318,15 @@ void ClassifyRows(Context& ctx, Group& group, std::vector<std::optional<hl7v2::E
                group.rows[row.parent].kind == RowKind::kMetric) {
       row.kind = RowKind::kFacet;
     }
-    if (!row.f(14).empty()) row.time = ctx.Time(row.obx.field(14));
+    if (!row.f(14).empty()) row.time = ctx.Time(row.obx, 14, row.f(14));
   }
   // Devices: OBX-18 (or a PRT EQUIP participation) names the equipment; rows without one
   // inherit their nearest ancestor's (MAPPING.md).
   std::vector<int> own_device(group.rows.size(), -1);
   for (std::size_t i = 0; i < group.rows.size(); ++i) {
-    if (!own_ei[i]) continue;
-    std::optional<Identity> id = DeviceIdentity(ctx, *own_ei[i]);
+    const Row& row = group.rows[i];
+    if (row.equipment_field == 0) continue;
+    std::optional<Identity> id = DeviceIdentity(ctx, row.equipment.field(row.equipment_field));
     if (!id) continue;
     auto found = std::find_if(model.devices.begin(), model.devices.end(), [&](const DeviceInfo& d) {
       return d.id.system == id->system && d.id.value == id->value;
@@ -380,8 +389,6 @@ void CheckSegmentShape(Context& ctx, const Segment& seg, std::uint32_t key) {
 
 Model ReadModel(Context& ctx) {
   Model model;
-  // Equipment identifier of each row, by group (OBX-18, or PRT-10 of an EQUIP participation).
-  std::vector<std::vector<std::optional<Element>>> equipment;
   std::optional<Segment> pid;
   for (std::size_t i = 0; i < ctx.msg.segment_count(); ++i) {
     const Segment seg = ctx.msg.segment(i);
@@ -396,22 +403,23 @@ Model ReadModel(Context& ctx) {
     } else if (id == IdKey("OBR")) {
       Group group{seg, ctx.Time(seg.field(7)), ctx.Time(seg.field(8)), {}};
       model.groups.push_back(std::move(group));
-      equipment.emplace_back();
+      model.groups.back().rows.reserve(CountGroupRows(ctx.msg, i + 1));
     } else if (id == IdKey("OBX")) {
       if (model.groups.empty()) {
         ctx.Error("structure", seg.field(0).location(), "OBX before any OBR");
         continue;
       }
-      Row row{seg, RowKind::kMetric,    seg.field_raw(4),   -1, -1, nullptr,
-              {},  Parts(seg.field(3)), Parts(seg.field(6))};
-      model.groups.back().rows.push_back(std::move(row));
-      const Element obx18 = seg.field(18);
-      equipment.back().push_back(obx18.has_value() ? std::optional<Element>(obx18) : std::nullopt);
+      Row& row = model.groups.back().rows.emplace_back(seg, ctx.msg.delimiters());
+      row.ucum = ResolveUcum(ctx, row);
+      if (row.has(18)) row.equipment_field = 18;
     } else if (id == IdKey("PRT") && !model.groups.empty() && !model.groups.back().rows.empty()) {
       // HL7 v2.7+: the equipment of an observation may come as a PRT participation "EQUIP".
+      Row& row = model.groups.back().rows.back();
       if (seg.field(4).component(1).raw() == "EQUIP" && seg.field(10).has_value() &&
-          !equipment.back().back())
-        equipment.back().back() = seg.field(10);
+          row.equipment_field == 0) {
+        row.equipment = seg;
+        row.equipment_field = 10;
+      }
     } else if (id == IdKey("NTE") && !model.groups.empty() && !model.groups.back().rows.empty()) {
       model.groups.back().rows.back().notes.push_back(seg);
     }
@@ -423,8 +431,7 @@ Model ReadModel(Context& ctx) {
   }
   if (model.groups.empty())
     ctx.Error("required", hl7v2::Location{}, "no OBR segment: nothing to map");
-  for (std::size_t g = 0; g < model.groups.size(); ++g)
-    ClassifyRows(ctx, model.groups[g], equipment[g], model);
+  for (std::size_t g = 0; g < model.groups.size(); ++g) ClassifyRows(ctx, model.groups[g], model);
   return model;
 }
 

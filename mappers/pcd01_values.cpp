@@ -14,16 +14,6 @@ namespace {
 
 using hl7v2::Element;
 
-std::optional<std::uint32_t> ParseCode(std::string_view s) {
-  if (s.empty() || s.size() > 9) return std::nullopt;
-  std::uint32_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<std::uint32_t>(c - '0');
-  }
-  return v;
-}
-
 void AppendMdc(JsonWriter& w, std::uint32_t code, std::string_view refid) {
   w.BeginObject();
   w.KeyString("system", kMdcSystem);
@@ -52,6 +42,26 @@ void WriteDataAbsent(JsonWriter& w, std::string_view reason) {
   w.EndObject();
 }
 
+}  // namespace
+
+void AppendUcumMembers(std::string& out, std::string_view ucum) {
+  out += R"("unit":)";
+  AppendJsonString(out, ucum);
+  out += R"(,"system":"http://unitsofmeasure.org","code":)";
+  AppendJsonString(out, ucum);
+}
+
+namespace {
+
+void PutDataAbsent(JsonAppender& out, std::string_view reason) {
+  out.Reserve(128);
+  out.Put(
+      R"(,"dataAbsentReason":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/data-absent-reason","code":)");
+  out.PutJsonString(reason);
+  out.Reserve(3);
+  out.Put("}]}");
+}
+
 // A unit from OBX-6: UCUM when the sender gave it, else the MDC unit's UCUM equivalent.
 struct Unit {
   std::string_view ucum;  // empty when unknown; views the message or the terminology
@@ -61,28 +71,9 @@ struct Unit {
 Unit ResolveUnit(Context& ctx, const Row& row, bool report) {
   Unit unit;
   if (!row.has(6)) return unit;
-  const Parts& parts = row.unit;
-  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
-    const std::string_view code = parts[first];
-    // A UCUM code never needs an HL7 escape; one with an escape is not taken as UCUM.
-    if (parts[first + 2] == "UCUM" && !code.empty() &&
-        code.find(ctx.msg.delimiters().escape) == std::string_view::npos) {
-      unit.ucum = code;
-      return unit;
-    }
-  }
-  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
-    const std::string_view system = parts[first + 2];
-    if (system != "MDC" && !(system.empty() && first == 1)) continue;
-    std::optional<std::uint32_t> cf = ParseCode(parts[first]);
-    const std::string_view refid = parts[first + 1];
-    if ((!cf || *cf == 0) && !refid.empty()) cf = ctx.terms.MdcUnitCodeForRefid(refid);
-    if (cf) {
-      if (auto ucum = ctx.terms.UcumForMdcUnit(*cf)) {
-        unit.ucum = *ucum;
-        return unit;
-      }
-    }
+  if (!row.ucum.empty()) {  // found by ReadModel
+    unit.ucum = row.ucum;
+    return unit;
   }
   const Element obx6 = row.obx.field(6);
   unit.display = ctx.Text(obx6.component(2).has_value() ? obx6.component(2) : obx6.component(1));
@@ -101,9 +92,9 @@ void WriteUcum(const Context& ctx, JsonWriter& w, std::string_view ucum) {
     w.RawMembers(it->second);
     return;
   }
-  w.KeyString("unit", ucum);
-  w.KeyString("system", kUcumSystem);
-  w.KeyString("code", ucum);
+  std::string members;
+  AppendUcumMembers(members, ucum);
+  w.RawMembers(members);
 }
 
 void WriteQuantity(const Context& ctx, JsonWriter& w, std::string_view key,
@@ -262,6 +253,17 @@ void WriteStructuredNumeric(Context& ctx, JsonWriter& w, const Row& row) {
 
 CodeInfo ResolveCode(Context& ctx, const Row& row) {
   CodeInfo info;
+  if (ctx.msg.delimiters().component == '^') {
+    // The usual OBX-3, prebuilt: what the checks below find for it.
+    auto known = ctx.cache.known_obx3.find(row.f(3));
+    if (known != ctx.cache.known_obx3.end()) {
+      info.mdc = known->second.code;
+      info.refid = known->second.refid;
+      info.vital = known->second.vital;
+      info.key = known->second.key;
+      return info;
+    }
+  }
   const Parts& parts = row.code;
   const std::size_t t = MdcTriplet(parts);
   if (t == 0) {
@@ -276,7 +278,7 @@ CodeInfo ResolveCode(Context& ctx, const Row& row) {
   }
   const std::string_view code_text = parts[t];
   const std::string_view refid = parts[t + 1];
-  const std::optional<std::uint32_t> code = ParseCode(code_text);
+  const std::optional<std::uint32_t> code = ParseMdcCode(code_text);
   const MdcTerm* term = code ? ctx.terms.FindCode(*code) : nullptr;
   // The usual case first: a known code sent with its preferred reference id, or without one.
   if (term != nullptr && (refid.empty() || refid == term->refid)) {
@@ -361,6 +363,21 @@ void WriteCodings(Context& ctx, JsonWriter& w, const Row& row, const CodeInfo& c
   }
 }
 
+bool HasSenderCodings(const Row& row) {
+  const std::size_t t = MdcTriplet(row.code);
+  for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
+    if (first == t || row.code[first].empty() || row.code[first] == "\"\"") continue;
+    return true;
+  }
+  return false;
+}
+
+const std::string* MdcCodingOnly(const Context& ctx, const Row& row, const CodeInfo& code) {
+  if (code.mdc == 0 || MdcTriplet(row.code) != 1 || !row.code[4].empty()) return nullptr;
+  auto cached = ctx.cache.mdc_coding.find(code.mdc);
+  return cached != ctx.cache.mdc_coding.end() ? &cached->second : nullptr;
+}
+
 void WriteSenderCodings(Context& ctx, JsonWriter& w, const Row& row, std::string_view present) {
   const std::size_t t = MdcTriplet(row.code);
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
@@ -369,104 +386,6 @@ void WriteSenderCodings(Context& ctx, JsonWriter& w, const Row& row, std::string
     if (present.find(quoted) != std::string_view::npos) continue;
     AppendCoding(ctx, w, row.obx.field(3), first);
   }
-}
-
-// HL7 table 0078 flags that FHIR R4's v3 ObservationInterpretation also defines, with their
-// CodeableConcept prebuilt.
-#define FHIRBRIDGE_INTERPRETATION(code)                                     \
-  {                                                                         \
-    code,                                                                   \
-        "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/" \
-        "v3-ObservationInterpretation\",\"code\":\"" code "\"}]}"           \
-  }
-constexpr std::pair<std::string_view, std::string_view> kInterpretations[] = {
-    FHIRBRIDGE_INTERPRETATION("H"),  FHIRBRIDGE_INTERPRETATION("L"),
-    FHIRBRIDGE_INTERPRETATION("HH"), FHIRBRIDGE_INTERPRETATION("LL"),
-    FHIRBRIDGE_INTERPRETATION("N"),  FHIRBRIDGE_INTERPRETATION("A"),
-    FHIRBRIDGE_INTERPRETATION("AA"), FHIRBRIDGE_INTERPRETATION("<"),
-    FHIRBRIDGE_INTERPRETATION(">"),  FHIRBRIDGE_INTERPRETATION("U"),
-    FHIRBRIDGE_INTERPRETATION("D"),  FHIRBRIDGE_INTERPRETATION("B"),
-    FHIRBRIDGE_INTERPRETATION("W"),  FHIRBRIDGE_INTERPRETATION("S"),
-    FHIRBRIDGE_INTERPRETATION("R"),  FHIRBRIDGE_INTERPRETATION("I"),
-};
-#undef FHIRBRIDGE_INTERPRETATION
-
-Flags ReadFlags(Context& ctx, const Element& obx8, bool report) {
-  Flags flags;
-  if (!obx8.has_value()) return flags;
-  for (std::size_t r = 1; r <= obx8.repetition_count(); ++r) {
-    const std::string_view flag = obx8.repetition(r).component(1).raw();
-    if (flag.empty()) continue;
-    Flags::Item item;
-    if (flag == "INV" || flag == "QUES") {
-      flags.unreliable = true;
-      item.json = flag == "INV" ? R"({"text":"INV: invalid measurement"})"
-                                : R"({"text":"QUES: questionable measurement"})";
-    } else if (flag == "DEMO" || flag == "TEST") {
-      flags.test_data = true;
-      continue;
-    } else if (flag == "NAV" || flag == "NI") {
-      flags.absent_reason = "unknown";
-      continue;
-    } else if (flag == "OFF") {
-      flags.absent_reason = "not-performed";
-      continue;
-    } else {
-      for (const auto& [code, json] : kInterpretations)
-        if (code == flag) item.json = json;
-      if (item.json.empty()) {
-        item.text = flag;
-        if (report) {
-          ctx.Warning(
-              "code-unknown", obx8.repetition(r).location(),
-              "OBX-8 flag '" + std::string(flag) + "' has no FHIR interpretation; kept as text");
-        }
-      }
-    }
-    if (flags.item_count == Flags::kMaxItems) {
-      if (report)
-        ctx.Warning("too-long", obx8.location(), "more than 8 OBX-8 flags; the rest left out");
-      break;
-    }
-    flags.items[flags.item_count++] = item;
-  }
-  return flags;
-}
-
-void WriteInterpretation(JsonWriter& w, const Flags& flags) {
-  if (flags.item_count == 0) return;
-  w.Key("interpretation");
-  w.BeginArray();
-  for (std::size_t i = 0; i < flags.item_count; ++i) {
-    const Flags::Item& item = flags.items[i];
-    if (!item.json.empty()) {
-      w.RawValue(item.json);
-    } else {
-      w.BeginObject();
-      w.KeyString("text", item.text);
-      w.EndObject();
-    }
-  }
-  w.EndArray();
-}
-
-std::string_view ObservationStatus(Context& ctx, const Row& row) {
-  const std::string_view s = row.f(11);
-  if (s == "F" || s == "U") return "final";
-  if (s == "C") return "corrected";
-  if (s == "A") return "amended";
-  if (s == "P" || s == "S") return "preliminary";
-  if (s == "R") return ctx.opts.status_for_r;
-  if (s == "D" || s == "W") return "entered-in-error";
-  if (s == "I") return "registered";
-  if (s == "X") {
-    ctx.Warning("value", row.obx.field(11).location(),
-                "OBX-11 'X' (no result) on a row with a value: mapped as preliminary");
-    return "preliminary";
-  }
-  ctx.Warning("value", row.obx.field(11).location(),
-              s.empty() ? "OBX-11 is empty: status unknown" : "OBX-11 status not known: unknown");
-  return "unknown";
 }
 
 bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital) {
@@ -480,24 +399,22 @@ bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital) {
   return false;
 }
 
-void WriteNumericValue(Context& ctx, JsonWriter& w, const Row& row, const VitalSign* vital,
-                       const Flags& flags) {
-  if (!flags.absent_reason.empty()) {
-    WriteDataAbsent(w, flags.absent_reason);
-    return;
-  }
-  if (!row.has(5)) {
-    WriteDataAbsent(w, "unknown");
-    return;
-  }
+void PutNumericValue(Context& ctx, JsonAppender& out, const Row& row, const VitalSign* vital,
+                     const Flags& flags) {
+  if (!flags.absent_reason.empty()) return PutDataAbsent(out, flags.absent_reason);
+  if (!row.has(5)) return PutDataAbsent(out, "unknown");
   const std::string_view raw5 = row.f(5);
   const std::string_view nm = raw5.substr(0, raw5.find(ctx.msg.delimiters().repetition));
-  if (auto sentinel = MderSentinelReason(nm)) {
-    WriteDataAbsent(w, *sentinel);
-    return;
+  if (auto sentinel = MderSentinelReason(nm)) return PutDataAbsent(out, *sentinel);
+  char digits[64];  // a decimal is at most one byte longer than the NM text
+  std::string long_decimal;
+  std::string_view decimal;
+  if (nm.size() < sizeof digits) {
+    decimal = std::string_view(digits, WriteFhirDecimal(digits, nm));
+  } else if (AppendFhirDecimal(long_decimal, nm)) {
+    decimal = long_decimal;
   }
-  std::string decimal;
-  if (!AppendFhirDecimal(decimal, nm)) {
+  if (decimal.empty()) {
     ctx.Error("value", row.obx.field(5).location(), "OBX-2 says NM but OBX-5 is not a number");
     return;
   }
@@ -506,7 +423,29 @@ void WriteNumericValue(Context& ctx, JsonWriter& w, const Row& row, const VitalS
   if (vital != nullptr) {
     if (auto profile_unit = ctx.terms.ProfileUnit(*vital, unit.ucum)) ucum = *profile_unit;
   }
-  WriteQuantity(ctx, w, "valueQuantity", decimal, unit, ucum);
+  out.Reserve(32 + decimal.size());
+  out.Put(R"(,"valueQuantity":{"value":)");
+  out.Put(decimal);
+  if (!ucum.empty()) {
+    auto it = ctx.cache.unit_members.find(ucum);
+    if (it != ctx.cache.unit_members.end()) {
+      out.Reserve(it->second.size() + 2);
+      out.Put(',');
+      out.Put(it->second);
+    } else {
+      std::string members;
+      AppendUcumMembers(members, ucum);
+      out.Reserve(members.size() + 2);
+      out.Put(',');
+      out.Put(members);
+    }
+  } else if (!unit.display.empty()) {
+    out.Reserve(8);
+    out.Put(R"(,"unit":)");
+    out.PutJsonString(unit.display);
+  }
+  out.Reserve(1);
+  out.Put('}');
 }
 
 void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
@@ -514,7 +453,11 @@ void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
   const Row& row = group.rows[row_index];
   const std::string_view type = row.f(2);
   (void)code;
-  if (type == "NM") return WriteNumericValue(ctx, w, row, vital, flags);
+  if (type == "NM") {
+    // Members after the Observation's first ones: the appender writes their commas.
+    JsonAppender out(w.out());
+    return PutNumericValue(ctx, out, row, vital, flags);
+  }
   const Element value = row.obx.field(5);
   if (!flags.absent_reason.empty()) return WriteDataAbsent(w, flags.absent_reason);
   if (!value.has_value()) return WriteDataAbsent(w, "unknown");
@@ -548,69 +491,6 @@ void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
   } else {
     ctx.Error("not-supported", row.obx.field(2).location(),
               "OBX-2 value type '" + std::string(type) + "' is not mapped");
-  }
-}
-
-void WriteIdentifierType(JsonWriter& w, std::string_view cx5) {
-  // HL7 table 0203 codes that devices' PID-3 carries in practice.
-  static constexpr std::array<std::string_view, 10> kTypes = {"MR", "PI",  "PT", "AN", "SS",
-                                                              "DL", "PPN", "NH", "NI", "PN"};
-  if (std::find(kTypes.begin(), kTypes.end(), cx5) == kTypes.end()) return;
-  w.Key("type");
-  w.BeginObject();
-  w.Key("coding");
-  w.BeginArray();
-  w.BeginObject();
-  w.KeyString("system", "http://terminology.hl7.org/CodeSystem/v2-0203");
-  w.KeyString("code", cx5);
-  w.EndObject();
-  w.EndArray();
-  w.EndObject();
-}
-
-void WriteDemographics(Context& ctx, JsonWriter& w, const hl7v2::Segment& pid) {
-  const Element xpn = pid.field(5).repetition(1);
-  const std::string family = ctx.Text(xpn.component(1).subcomponent(1));
-  const std::string given = ctx.Text(xpn.component(2));
-  const std::string middle = ctx.Text(xpn.component(3));
-  if (!family.empty() || !given.empty()) {
-    w.Key("name");
-    w.BeginArray();
-    w.BeginObject();
-    if (xpn.component(7).raw() == "L") w.KeyString("use", "official");
-    if (!family.empty()) w.KeyString("family", family);
-    if (!given.empty() || !middle.empty()) {
-      w.Key("given");
-      w.BeginArray();
-      if (!given.empty()) w.String(given);
-      if (!middle.empty()) w.String(middle);
-      w.EndArray();
-    }
-    w.EndObject();
-    w.EndArray();
-  }
-  const std::string_view sex = pid.field(8).raw();
-  std::string_view gender;
-  if (sex == "M") gender = "male";
-  if (sex == "F") gender = "female";
-  if (sex == "O" || sex == "A") gender = "other";
-  if (sex == "U" || sex == "N") gender = "unknown";
-  if (!gender.empty()) {
-    w.KeyString("gender", gender);
-  } else if (!sex.empty()) {
-    ctx.Warning("code-unknown", pid.field(8).location(),
-                "administrative sex not in HL7 table 0001");
-  }
-  const Element dob = pid.field(7);
-  if (dob.has_value()) {
-    Result<Hl7Time> t = ParseHl7Time(dob.component(1).raw());
-    if (!t.ok() || t->precision < Hl7Time::Precision::kDay) {
-      ctx.Warning("value", dob.location(), "birth date is not a valid date; left out");
-    } else {
-      char date[16];
-      std::snprintf(date, sizeof date, "%04d-%02d-%02d", t->year, t->month, t->day);
-      w.KeyString("birthDate", date);
-    }
   }
 }
 

@@ -29,6 +29,11 @@ void WriteCodings(Context& ctx, JsonWriter& w, const Row& row, const CodeInfo& c
 /// Writes the sender's non-MDC codings of OBX-3 (e.g. a LOINC code it sent) unless `present`
 /// (JSON already written) contains the same code.
 void WriteSenderCodings(Context& ctx, JsonWriter& w, const Row& row, std::string_view present);
+/// True when OBX-3 holds a coding besides its MDC triplet (WriteSenderCodings has some to write).
+bool HasSenderCodings(const Row& row);
+/// The usual OBX-3: one MDC triplet with a verified code. Its prebuilt coding (all that
+/// WriteCodings would write), else null.
+const std::string* MdcCodingOnly(const Context& ctx, const Row& row, const CodeInfo& code);
 
 /// OBX-8 abnormal/measurement-status flags (IHE PCD TF-2 Table B.8.8).
 struct Flags {
@@ -45,9 +50,14 @@ struct Flags {
   bool test_data = false;          ///< DEMO / TEST
   std::string_view absent_reason;  ///< NAV / OFF / NI: data-absent-reason code
 };
-Flags ReadFlags(Context& ctx, const hl7v2::Element& obx8, bool report = false);
-/// Writes `"interpretation":[...]` when there are flags to write.
-void WriteInterpretation(JsonWriter& w, const Flags& flags);
+/// Reads OBX-8 of `row`; with `report`, flags that cannot be mapped are reported.
+Flags ReadFlags(Context& ctx, const Row& row, bool report = false);
+
+// The Put* writers append object members with their leading comma (the Observation and its
+// components always have members before these).
+
+/// Appends `,"interpretation":[...]` when there are flags to write.
+void PutInterpretation(JsonAppender& out, const Flags& flags);
 
 /// Observation.status from OBX-11 (MAPPING.md).
 std::string_view ObservationStatus(Context& ctx, const Row& row);
@@ -56,8 +66,10 @@ std::string_view ObservationStatus(Context& ctx, const Row& row);
 bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital);
 
 /// valueQuantity (NM) or dataAbsentReason.
-void WriteNumericValue(Context& ctx, JsonWriter& w, const Row& row, const VitalSign* vital,
-                       const Flags& flags);
+void PutNumericValue(Context& ctx, JsonAppender& out, const Row& row, const VitalSign* vital,
+                     const Flags& flags);
+/// `"unit":..,"system":"http://unitsofmeasure.org","code":..` for a UCUM code.
+void AppendUcumMembers(std::string& out, std::string_view ucum);
 /// value[x] for any OBX-2 type, or dataAbsentReason.
 void WriteValue(Context& ctx, JsonWriter& w, const Group& group, int row_index,
                 const CodeInfo& code, const VitalSign* vital, const Flags& flags);

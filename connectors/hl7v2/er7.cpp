@@ -96,15 +96,22 @@ std::size_t Element::component_count() const {
 }
 
 std::size_t Element::RawComponents(std::string_view* out, std::size_t max) const {
-  for (std::size_t i = 0; i < max; ++i) out[i] = {};
   if (level_ != Level::kField && level_ != Level::kRepetition) {
     // A component (or smaller) is its own only component, as component(1) gives itself.
+    for (std::size_t i = 0; i < max; ++i) out[i] = {};
     if (max > 0) out[0] = raw_;
     return raw_.empty() ? 0 : 1;
   }
   const Delimiters& d = delimiters();
+  // A repetition has no repetition separator left in it: splitting it as a field is the same.
+  return RawComponents(raw_, d, out, max);
+}
+
+std::size_t Element::RawComponents(std::string_view field, const Delimiters& d,
+                                   std::string_view* out, std::size_t max) {
+  for (std::size_t i = 0; i < max; ++i) out[i] = {};
   // HL7 v2.5 §2.5.2: a field's components are those of its first repetition.
-  const std::string_view base = level_ == Level::kField ? Piece(raw_, d.repetition, 1) : raw_;
+  const std::string_view base = Piece(field, d.repetition, 1);
   if (base.empty()) return 0;
   std::size_t count = 0;
   std::size_t begin = 0;
@@ -201,6 +208,29 @@ std::string_view Segment::field_raw(std::size_t n) const {
   if (n == 0) return id();
   if (n > seg.field_count) return {};
   return msg_->FieldRaw(seg, n);
+}
+
+std::size_t Segment::RawFields(std::string_view* out, std::size_t max) const {
+  if (!valid() || max == 0) {
+    for (std::size_t i = 0; i < max; ++i) out[i] = {};
+    return 0;
+  }
+  const auto& seg = msg_->segments_[index_];
+  out[0] = id();
+  const std::size_t last = std::min<std::size_t>(seg.field_count, max - 1);
+  for (std::size_t n = last + 1; n < max; ++n) out[n] = {};
+  if (index_ == 0) {  // MSH numbers its fields differently (see FieldRaw)
+    for (std::size_t n = 1; n <= last; ++n) out[n] = msg_->FieldRaw(seg, n);
+    return seg.field_count;
+  }
+  // Field n spans the bytes between separators n-1 and n of the segment's slot.
+  const std::uint32_t* separators = msg_->Separators(seg);
+  const char* bytes = msg_->raw_.data();
+  for (std::size_t n = 1; n <= last; ++n) {
+    const std::uint32_t begin = separators[n - 1] + 1;
+    out[n] = std::string_view(bytes + begin, separators[n] - begin);
+  }
+  return seg.field_count;
 }
 
 Element Segment::field(std::size_t n) const {

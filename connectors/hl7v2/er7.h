@@ -139,6 +139,10 @@ class Element {
   /// returns how many components there are. For readers that look at several components of
   /// one field: cheaper than calling component(n) for each.
   std::size_t RawComponents(std::string_view* out, std::size_t max) const;
+  /// The same for raw field bytes taken from Segment::RawFields (components of the first
+  /// repetition), without building an Element.
+  static std::size_t RawComponents(std::string_view field, const Delimiters& delimiters,
+                                   std::string_view* out, std::size_t max);
 
   /// Subcomponents (1-based) of a component; on a field or repetition, of its first component.
   std::size_t subcomponent_count() const;
@@ -189,6 +193,10 @@ class Segment {
   /// The raw bytes of field n (as field(n).raw()), without building an Element: for readers
   /// that only test or compare a field.
   std::string_view field_raw(std::size_t n) const;
+  /// The raw bytes of fields 0 (the id) to max - 1 in one go, as field_raw(n) gives them
+  /// (empty past the last field), and returns field_count(). For readers of many fields of
+  /// one segment: one lookup of the field index instead of one per field.
+  std::size_t RawFields(std::string_view* out, std::size_t max) const;
 
  private:
   friend class ParsedMessage;

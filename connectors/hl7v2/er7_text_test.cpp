@@ -308,6 +308,31 @@ BOOST_AUTO_TEST_CASE(match_component_by_component) {
   BOOST_TEST(obx.field(3).component(2).RawComponents(one, 3) == 1u);
   BOOST_TEST(one[0] == "MDC_PULS_OXIM_SAT_O2");
   BOOST_TEST(one[1].empty());
+  // From the raw field bytes: the same split, without an Element.
+  std::string_view from_raw[12];
+  const Element obx3 = obx.field(3);
+  BOOST_TEST(Element::RawComponents(obx3.raw(), parsed->delimiters(), from_raw, 12) == 9u);
+  for (std::size_t c = 1; c <= 12; ++c)
+    BOOST_TEST(from_raw[c - 1] == obx3.component(c).raw(), "component " << c);
+}
+
+BOOST_AUTO_TEST_CASE(raw_fields_match_field_by_field) {
+  const std::string text =
+      "MSH|^~\\&|A||||20240101||ORU^R01|1|P|2.6\r"
+      "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|97|262688^MDC_DIM_PERCENT^MDC\r"
+      "NTE\r";
+  auto parsed = Parse(text);
+  BOOST_REQUIRE(parsed.ok());
+  for (std::size_t s = 0; s < parsed->segment_count(); ++s) {
+    const Segment seg = parsed->segment(s);
+    std::string_view fields[9] = {"x", "x", "x", "x", "x", "x", "x", "x", "x"};
+    BOOST_TEST(seg.RawFields(fields, 9) == seg.field_count(), "segment " << s);
+    for (std::size_t n = 0; n < 9; ++n)  // past the last field (and for MSH) as field_raw gives
+      BOOST_TEST(fields[n] == seg.field_raw(n), "segment " << s << " field " << n);
+  }
+  std::string_view none[1] = {"x"};
+  BOOST_TEST(parsed->segment(7).RawFields(none, 1) == 0u);  // no such segment
+  BOOST_TEST(none[0].empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

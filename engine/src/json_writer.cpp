@@ -1,5 +1,6 @@
 #include "fhirbridge/json_writer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -81,6 +82,39 @@ void AppendJsonString(std::string& out, std::string_view text) {
   }
   out.append(text.data() + run_start, text.size() - run_start);
   out += '"';
+}
+
+void JsonAppender::Grow(std::size_t n) {
+  const std::size_t written = static_cast<std::size_t>(at_ - out_.data());
+  // 2 KB at a time: resize() writes zeros over what it adds (std::string doubles its
+  // capacity by itself, so reallocations stay amortised).
+  constexpr std::size_t kStep = 2048;
+  out_.resize(written + std::max(n, kStep));
+  at_ = out_.data() + written;
+  end_ = out_.data() + out_.size();
+}
+
+void JsonAppender::PutJsonString(std::string_view text) {
+  // At most 6 bytes (\u00XX) per byte of text, and the quotes.
+  Reserve(6 * text.size() + 2);
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    if (WordNeedsEscape(w)) break;
+  }
+  for (; i < text.size() && !NeedsEscape(static_cast<unsigned char>(text[i])); ++i) {
+  }
+  if (i == text.size()) {
+    Put('"');
+    Put(text);
+    Put('"');
+    return;
+  }
+  // Rare: escape into a scratch string (room for the result is reserved above).
+  std::string escaped;
+  AppendJsonString(escaped, text);
+  Put(escaped);
 }
 
 void JsonWriter::Int(std::int64_t value) {

@@ -61,6 +61,37 @@ BOOST_AUTO_TEST_CASE(empty_containers) {
   BOOST_TEST(out == R"([{},[],""])");
 }
 
+BOOST_AUTO_TEST_CASE(appender_writes_fragments_and_trims_on_close) {
+  std::string out = "[1";
+  {
+    JsonAppender a(out);
+    a.Append(',', std::string_view("{\"a\":"), '2');
+    a.PutJsonString("q\"\n");
+    a.Append('}');
+    // Members written by a JsonWriter between appends get their commas.
+    a.WithWriter(/*after_others=*/true, [](JsonWriter& w) { w.Int(3); });
+    a.Append(",4");
+  }
+  out += ']';
+  BOOST_TEST(out == R"([1,{"a":2"q\"\n"},3,4])");
+}
+
+BOOST_AUTO_TEST_CASE(appender_grows_past_one_step) {
+  // Far more than one 2 KB step of the appender, in pieces of every length.
+  std::string out;
+  std::string expected;
+  {
+    JsonAppender a(out);
+    for (std::size_t n = 0; n < 300; ++n) {
+      const std::string piece(n % 97, static_cast<char>('a' + n % 26));
+      a.Append(piece);
+      expected += piece;
+    }
+  }
+  BOOST_TEST(out.size() == expected.size());
+  BOOST_TEST(out == expected);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

@@ -137,4 +137,76 @@ class JsonWriter {
   std::uint64_t first_stack_ = 0;
 };
 
+/// Appends bytes to a std::string through a pointer, for output assembled from many prebuilt
+/// fragments (a FHIR Observation is ~40 of them): Reserve() makes room once for a run of
+/// appends, and Put() then copies without a capacity check (for a literal, without a call).
+/// Reserve() sizes the string ahead (a few KB at a time), so it holds unwritten bytes past the
+/// written ones until Close() (or the destructor) trims it; use the string for nothing else
+/// while the appender is open.
+class JsonAppender {
+ public:
+  explicit JsonAppender(std::string& out) : out_(out) { Open(); }
+  ~JsonAppender() { Close(); }
+  JsonAppender(const JsonAppender&) = delete;
+  JsonAppender& operator=(const JsonAppender&) = delete;
+
+  /// Makes sure that `n` more bytes can be put.
+  void Reserve(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - at_) < n) Grow(n);
+  }
+  /// Copies `text` (room reserved by the caller).
+  void Put(std::string_view text) {
+    std::memcpy(at_, text.data(), text.size());
+    at_ += text.size();
+  }
+  /// Copies a string literal: its length is known here, so the copy is a few moves.
+  template <std::size_t N>
+  void Put(const char (&literal)[N]) {
+    std::memcpy(at_, literal, N - 1);
+    at_ += N - 1;
+  }
+  void Put(char c) { *at_++ = c; }
+  /// Reserves room for and copies each of `texts` (string views, string literals, chars).
+  template <typename... Texts>
+  void Append(const Texts&... texts) {
+    Reserve((Length(texts) + ...));
+    (Put(texts), ...);
+  }
+  /// Reserves room for and appends `text` as a JSON string literal (AppendJsonString).
+  void PutJsonString(std::string_view text);
+
+  /// Runs `write(JsonWriter&)` on the string, for parts that JsonWriter code writes: values
+  /// or members of the container being appended, after others (`after_others`: the writer puts
+  /// a comma before its first) or as its first.
+  template <typename Write>
+  void WithWriter(bool after_others, Write write) {
+    Close();
+    JsonWriter w(out_);
+    if (after_others) w.BeginObjectContinued();
+    write(w);
+    Open();
+  }
+
+  /// Trims the string to what was written, so that it can be used (or written by a
+  /// JsonWriter); Open() continues after it.
+  void Close() {
+    if (at_ != nullptr) out_.resize(static_cast<std::size_t>(at_ - out_.data()));
+    at_ = end_ = nullptr;
+  }
+  void Open() { at_ = end_ = out_.data() + out_.size(); }
+
+ private:
+  void Grow(std::size_t n);
+  static std::size_t Length(std::string_view text) { return text.size(); }
+  static constexpr std::size_t Length(char) { return 1; }
+  template <std::size_t N>
+  static constexpr std::size_t Length(const char (&)[N]) {
+    return N - 1;
+  }
+
+  std::string& out_;
+  char* at_ = nullptr;
+  char* end_ = nullptr;
+};
+
 }  // namespace fhirbridge

@@ -1,0 +1,186 @@
+#include "mappers/pcd01_plan.h"
+
+#include <functional>
+
+#include "mappers/fhir_values.h"
+
+namespace fhirbridge::mappers::pcd01 {
+
+namespace {
+
+// Systolic/diastolic/mean rows of one channel at one time become one panel (MAPPING.md: blood
+// pressure; the FHIR `bp` profile requires both systolic and diastolic components).
+void PlanBloodPressure(Group& group, std::vector<Planned>& plans, std::vector<bool>& used) {
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    Planned& p = plans[i];
+    if (p.group != &group || used[i] || p.code.vital == nullptr) continue;
+    const auto role = p.code.vital->role;
+    if (role != VitalSign::Role::kSystolic) continue;
+    const Row& sys = p.main();
+    const std::uint32_t family = p.code.vital->panel_mdc_code;
+    if (family == 0) continue;
+    int dia = -1, mean = -1;
+    for (std::size_t j = 0; j < plans.size(); ++j) {
+      const Planned& q = plans[j];
+      if (j == i || q.group != &group || used[j] || q.code.vital == nullptr) continue;
+      const Row& other = q.main();
+      const bool same_place = other.parent == sys.parent && other.device == sys.device &&
+                              other.time && sys.time && other.time->utc_key == sys.time->utc_key;
+      if (!same_place) continue;
+      if (q.code.vital->panel_mdc_code != family) continue;
+      if (q.code.vital->role == VitalSign::Role::kDiastolic && dia < 0) dia = static_cast<int>(j);
+      if (q.code.vital->role == VitalSign::Role::kMean && mean < 0) mean = static_cast<int>(j);
+    }
+    if (dia < 0) continue;  // an incomplete panel: the parts stay single Observations
+    p.systolic = p.main_row;
+    p.diastolic = plans[dia].main_row;
+    p.diastolic_code = plans[dia].code;
+    used[dia] = true;
+    if (mean >= 0) {
+      p.mean = plans[mean].main_row;
+      p.mean_code = plans[mean].code;
+      used[mean] = true;
+    }
+    p.panel_code = family;
+    p.code.key = std::to_string(family);
+  }
+}
+
+// One Observation per metric row that is delivered (test data is not, by default).
+std::vector<Planned> PlanRows(Context& ctx, Model& model) {
+  std::vector<Planned> plans;
+  std::size_t rows = 0;
+  for (const Group& group : model.groups) rows += group.rows.size();
+  plans.reserve(rows);
+  for (Group& group : model.groups) {
+    for (std::size_t r = 0; r < group.rows.size(); ++r) {
+      Row& row = group.rows[r];
+      if (row.kind != RowKind::kMetric) continue;
+      Planned& p = plans.emplace_back();
+      p.group = &group;
+      p.main_row = static_cast<int>(r);
+      p.code = ResolveCode(ctx, row);
+      if (!row.time) {
+        ctx.Error("required", row.obx.field(14).location(),
+                  "no observation time: OBX-14, an ancestor row's OBX-14 and OBR-7 are all empty "
+                  "or invalid");
+      }
+      if (row.has(8)) p.flags = ReadFlags(ctx, row, /*report=*/true);
+      if (p.flags.test_data && !ctx.opts.deliver_test_data) {
+        ctx.Info("informational", row.obx.field(8).location(),
+                 "test/demo data (OBX-8) not delivered (sources[].deliver_test_data)");
+        plans.pop_back();
+        continue;
+      }
+      p.facet = row.sub_id.empty() ? row.f(1) : row.sub_id;
+    }
+  }
+  return plans;
+}
+
+// The parts of an identity: "<sender>/<device or patient>/<code>/<UTC time>".
+struct IdentityParts {
+  std::string sender;   // MSH-3 (already an identifier component), encoded once more
+  std::string patient;  // "patient-<hash>" for rows without a device identity
+};
+
+std::size_t IdentityLength(const IdentityParts& parts, const Model& model, const Planned& p) {
+  const Row& row = p.main();
+  std::size_t n = parts.sender.size() + 3 + p.code.key.size();
+  n += row.device >= 0 ? model.devices[row.device].id.key.size()
+                       : (model.patient ? parts.patient.size() : 1);
+  n += row.time ? row.time->utc_key.size() : 1;
+  return n;
+}
+
+void AppendIdentity(std::string& out, const IdentityParts& parts, const Model& model,
+                    const Planned& p) {
+  const Row& row = p.main();
+  out += parts.sender;
+  out += '/';
+  if (row.device >= 0) {
+    out += model.devices[row.device].id.key;
+  } else if (model.patient) {
+    // No device identity: the patient takes its place, so that two patients' measurements
+    // from one sender at one time never share an identifier. A hash: identifiers carry no PHI.
+    out += parts.patient;
+  } else {
+    out += '-';
+  }
+  out += '/';
+  out += p.code.key;
+  out += '/';
+  if (row.time) {
+    out += row.time->utc_key;
+  } else {
+    out += '-';
+  }
+}
+
+// Identities share long prefixes (sender/device/...): compare hashes before the text.
+std::vector<bool> Collisions(const std::vector<Planned>& plans, std::vector<std::size_t>& hashes) {
+  hashes.resize(plans.size());
+  for (std::size_t i = 0; i < plans.size(); ++i) hashes[i] = ShortTextHash{}(plans[i].identity);
+  std::vector<bool> collides(plans.size(), false);
+  for (std::size_t i = 0; i < plans.size(); ++i)
+    for (std::size_t j = i + 1; j < plans.size(); ++j)
+      if (hashes[j] == hashes[i] && plans[j].identity == plans[i].identity)
+        collides[i] = collides[j] = true;
+  return collides;
+}
+
+// MAPPING.md: the facet joins the identifier when one message repeats a code at one time; what
+// still collides reports the same measurement twice.
+void SeparateByFacet(Context& ctx, Plans& plans) {
+  std::vector<Planned>& items = plans.items;
+  std::vector<std::size_t> hashes;
+  const std::vector<bool> collides = Collisions(items, hashes);
+  bool any = false;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!collides[i]) continue;
+    any = true;
+    std::string& extended = plans.with_facet.emplace_back(items[i].identity);
+    extended += '/';
+    AppendIdentifierComponent(extended, items[i].facet);
+    items[i].identity = extended;
+    hashes[i] = ShortTextHash{}(items[i].identity);
+  }
+  if (!any) return;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!collides[i]) continue;
+    for (std::size_t j = i + 1; j < items.size(); ++j) {
+      if (hashes[j] == hashes[i] && items[j].identity == items[i].identity) {
+        ctx.Error("duplicate", items[j].main().obx.field(0).location(),
+                  "reports the same code, device, time and OBX-4 as an earlier OBX");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Plan(Context& ctx, Model& model, Plans& plans) {
+  std::vector<Planned> rows = PlanRows(ctx, model);
+  std::vector<bool> used(rows.size(), false);
+  for (Group& group : model.groups) PlanBloodPressure(group, rows, used);
+  plans.items.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (!used[i]) plans.items.push_back(std::move(rows[i]));
+
+  IdentityParts parts;
+  AppendIdentifierComponent(parts.sender, ctx.sender);
+  if (model.patient)
+    parts.patient =
+        "patient-" + HashHex64(model.patient->id.system + "|" + model.patient->id.value);
+  std::size_t total = 0;
+  for (const Planned& p : plans.items) total += IdentityLength(parts, model, p);
+  plans.identities.reserve(total);  // no reallocation below: the views stay valid
+  for (Planned& p : plans.items) {
+    const std::size_t at = plans.identities.size();
+    AppendIdentity(plans.identities, parts, model, p);
+    p.identity = std::string_view(plans.identities).substr(at);
+  }
+  SeparateByFacet(ctx, plans);
+}
+
+}  // namespace fhirbridge::mappers::pcd01
