@@ -244,6 +244,11 @@ void AddStoreAndAdmin(ConfigSchema& s) {
                           "and the audit log."));
   s.Add(ConfigKey::String("store.path", "SQLite database file; its folder is created at start-up.")
             .Default("var/fhirbridge.db"));
+  s.Add(ConfigKey::Enum("store.sync", {"full", "normal"},
+                        "full: every commit is on disk (fsync) before a message is acknowledged; "
+                        "normal: commits survive a crash of fhirbridge but not of the machine "
+                        "(SQLite synchronous=NORMAL). Keep full in production.")
+            .Default("full"));
   s.Add(ConfigKey::Object("admin", "The admin HTTP API (health, metrics, dead letters)."));
   s.Add(ConfigKey::String("admin.listen",
                           "host:port the admin API binds to; keep it on loopback unless "

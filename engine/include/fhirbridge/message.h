@@ -14,6 +14,7 @@ struct Message {
   std::int64_t received_at_us = 0;  ///< receive time, microseconds since the Unix epoch, UTC
   std::string peer;                 ///< remote address or file name; empty when unknown
   std::string control_id;           ///< sender's message id (MSH-10) when the connector knows it
+  std::string tls_identity;  ///< subject of the client certificate (mutual TLS); empty without
 };
 
 }  // namespace fhirbridge

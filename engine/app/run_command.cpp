@@ -1,0 +1,92 @@
+// fhirbridge run [--config FILE]: the service, as a Poco ServerApplication that stops cleanly on
+// SIGTERM/SIGINT/SIGQUIT.
+
+#include <Poco/Util/ServerApplication.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <future>
+#include <iostream>
+
+#include "engine/app/commands.h"
+#include "engine/app/registry.h"
+#include "fhirbridge/config.h"
+#include "fhirbridge/log.h"
+
+namespace fhirbridge::app {
+
+namespace {
+
+constexpr const char* kRunUsage = "usage: fhirbridge run [--config FILE]\n";
+
+// How long a clean stop may take before the process leaves anyway: everything acknowledged is
+// in the store, so a restart resumes from there.
+constexpr std::chrono::seconds kStopBudget{30};
+
+class RunApplication final : public Poco::Util::ServerApplication {
+ public:
+  RunApplication(const Config& config, std::ostream& err) : config_(config), err_(err) {}
+
+ protected:
+  int main(const std::vector<std::string>&) override {
+    Result<std::unique_ptr<service::Service>> built = BuildService(config_);
+    if (!built.ok()) {
+      err_ << "run: " << built.status().message() << "\n";
+      return 1;
+    }
+    std::unique_ptr<service::Service> service = std::move(built).value();
+    if (Status started = service->Start(); !started.ok()) {
+      err_ << "run: " << started.message() << "\n";
+      return 1;
+    }
+    Logger::Global().Info("service.started");
+    waitForTerminationRequest();
+    Logger::Global().Info("service.stopping");
+    std::future<void> stopped = std::async(std::launch::async, [&] { service->Stop(); });
+    if (stopped.wait_for(kStopBudget) != std::future_status::ready) {
+      Logger::Global().Error("service.stop_timeout");
+      std::_Exit(1);
+    }
+    return 0;
+  }
+
+ private:
+  const Config& config_;
+  std::ostream& err_;
+};
+
+}  // namespace
+
+int RunService(const std::vector<std::string>& args, std::ostream& err) {
+  std::string config_file;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      config_file = args[++i];
+    } else {
+      err << "run: unexpected argument " << args[i] << "\n" << kRunUsage;
+      return 2;
+    }
+  }
+  Result<Config> config =
+      config_file.empty()
+          ? LoadConfig(EmbeddedDefaultConfig(), DefaultConfigSchema(), "(embedded defaults)")
+          : LoadConfigFile(config_file, DefaultConfigSchema());
+  if (!config.ok()) {
+    err << config.status().message() << "\n";
+    return 1;
+  }
+  // Every thread started from here on inherits this mask, so the termination signals reach
+  // waitForTerminationRequest() (sigwait) instead of killing the process in another thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGQUIT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  RunApplication app(*config, err);
+  char name[] = "fhirbridge";
+  char* argv[] = {name, nullptr};
+  return app.run(1, argv);
+}
+
+}  // namespace fhirbridge::app

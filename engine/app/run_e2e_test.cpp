@@ -1,0 +1,321 @@
+// `fhirbridge run` as a gateway sees it: real MLLP connections, a SIGKILL in the middle of a
+// load, a restart, and a count of what reached the file destination. Also the admin API and a
+// clean SIGTERM stop.
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "conformance/bench/pcd01_corpus.h"
+#include "connectors/mllp/mllp_client.h"
+#include "engine/app/mapping_options.h"
+#include "fhirbridge/config.h"
+#include "mappers/pcd01_mapper.h"
+#include "mappers/terminology.h"
+
+namespace fhirbridge::app {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct TempDir {
+  fs::path dir;
+  TempDir() {
+    dir = fs::temp_directory_path() /
+          ("fhirbridge-run-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+    fs::create_directories(dir);
+  }
+  ~TempDir() { fs::remove_all(dir); }
+};
+
+// The service as a child process; its stderr (logfmt) is drained by a thread and searched for
+// the ports it bound.
+class ServiceProcess {
+ public:
+  explicit ServiceProcess(const std::string& config) {
+    Poco::Pipe err;
+    handle_ = std::make_unique<Poco::ProcessHandle>(Poco::Process::launch(
+        FHIRBRIDGE_BINARY, {"run", "--config", config}, nullptr, nullptr, &err));
+    reader_ = std::thread([this, err]() mutable {
+      Poco::PipeInputStream in(err);
+      for (std::string line; std::getline(in, line);) {
+        std::lock_guard lock(mutex_);
+        log_ += line + "\n";
+      }
+    });
+  }
+  ~ServiceProcess() {
+    if (!exited_) Kill();
+    if (reader_.joinable()) reader_.join();
+  }
+
+  // Waits (bounded) for "event=<event> ... port=N" and returns N.
+  int PortOf(const std::string& event) {
+    const std::regex pattern("event=" + event + "[^\\n]* port=([0-9]+)");
+    for (int i = 0; i < 300; ++i) {
+      {
+        std::lock_guard lock(mutex_);
+        std::smatch m;
+        if (std::regex_search(log_, m, pattern)) return std::stoi(m[1]);
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    BOOST_FAIL("the service did not log " << event << "; its log:\n" << log());
+    return 0;
+  }
+  std::string log() {
+    std::lock_guard lock(mutex_);
+    return log_;
+  }
+  void Kill() {
+    Poco::Process::kill(*handle_);  // SIGKILL
+    handle_->wait();
+    exited_ = true;
+  }
+  int Terminate() {
+    Poco::Process::requestTermination(handle_->id());  // SIGINT
+    const int code = handle_->wait();
+    exited_ = true;
+    return code;
+  }
+
+ private:
+  std::unique_ptr<Poco::ProcessHandle> handle_;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::string log_;
+  bool exited_ = false;
+};
+
+std::string WriteConfig(const fs::path& dir) {
+  const std::string path = (dir / "config.json").string();
+  std::ofstream(path) << R"({
+  "store": {"path": ")"
+                      << (dir / "var" / "store.db").string() << R"("},
+  "admin": {"listen": "127.0.0.1:0"},
+  "sources": [{"name": "icu", "type": "mllp", "listen": "127.0.0.1:0",
+               "assume_timezone": "UTC"}],
+  "destinations": [{"name": "outbox", "type": "file", "path": ")"
+                      << (dir / "outbox").string() << R"("}],
+  "routes": [{"from": ["icu"], "to": ["outbox"]}]
+})";
+  return path;
+}
+
+std::vector<std::string> Lines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// MSA-1 of an ACK.
+std::string AckCode(const std::string& ack) {
+  const std::size_t msa = ack.find("MSA");
+  return msa == std::string::npos || ack.size() < msa + 6 ? "" : ack.substr(msa + 4, 2);
+}
+
+// The Bundle `fhirbridge convert` makes of each message with the source's settings: what the
+// file destination must hold for it.
+std::vector<std::string> ExpectedBundles(const std::string& config_path,
+                                         const std::vector<std::string>& messages) {
+  auto config = LoadConfigFile(config_path, DefaultConfigSchema());
+  BOOST_REQUIRE(config.ok());
+  auto options = Pcd01OptionsFor(config->root().Array("sources")[0]);
+  BOOST_REQUIRE(options.ok());
+  auto terms = mappers::Terminology::LoadBuiltin();
+  BOOST_REQUIRE(terms.ok());
+  const mappers::Pcd01Mapper mapper(*terms, *options);
+  std::vector<std::string> bundles;
+  for (const std::string& m : messages) {
+    mappers::Mapped mapped = mapper.Map(m);
+    BOOST_REQUIRE(mapped.ok());
+    bundles.push_back(mapped.bundle);
+  }
+  return bundles;
+}
+
+// Sends messages[i] for every i in `todo` over `connections` connections; returns which got AA.
+std::set<std::size_t> SendAll(int port, const std::vector<std::string>& messages,
+                              const std::vector<std::size_t>& todo, int connections,
+                              std::atomic<int>* acked_counter) {
+  std::mutex mutex;
+  std::set<std::size_t> acked;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      mllp::MllpClientOptions options;
+      options.port = static_cast<std::uint16_t>(port);
+      options.timeout = 5s;
+      auto client = mllp::MllpClient::Connect(options);
+      if (!client.ok()) return;
+      for (std::size_t k = static_cast<std::size_t>(c); k < todo.size(); k += connections) {
+        auto ack = (*client)->Exchange(messages[todo[k]]);
+        if (!ack.ok()) return;  // the service went away
+        if (AckCode(*ack) == "AA") {
+          std::lock_guard lock(mutex);
+          acked.insert(todo[k]);
+          if (acked_counter) ++*acked_counter;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return acked;
+}
+
+std::string HttpGet(int port, const std::string& path, int& status) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+  Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path);
+  session.sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  std::istream& body = session.receiveResponse(response);
+  status = response.getStatus();
+  std::stringstream text;
+  text << body.rdbuf();
+  return text.str();
+}
+
+BOOST_AUTO_TEST_CASE(every_acknowledged_message_is_delivered_once_across_a_sigkill) {
+  TempDir t;
+  const std::string config = WriteConfig(t.dir);
+  constexpr std::size_t kMessages = 1500;
+  std::vector<std::string> messages;
+  for (std::size_t i = 0; i < kMessages; ++i) {
+    messages.push_back(conformance::MakePcd01Message(8, static_cast<int>(i) + 1));
+  }
+  const std::vector<std::string> expected = ExpectedBundles(config, messages);
+  BOOST_REQUIRE_EQUAL(std::set<std::string>(expected.begin(), expected.end()).size(), kMessages);
+
+  std::set<std::size_t> acked_before_kill;
+  {
+    ServiceProcess service(config);
+    const int port = service.PortOf("source.listening");
+    std::vector<std::size_t> all(kMessages);
+    for (std::size_t i = 0; i < kMessages; ++i) all[i] = i;
+    std::atomic<int> acked{0};
+    std::thread killer([&] {
+      // SIGKILL once a third of the load is acknowledged, while the rest is in flight.
+      for (int i = 0; i < 2000 && acked.load() < static_cast<int>(kMessages / 3); ++i) {
+        std::this_thread::sleep_for(5ms);
+      }
+      service.Kill();
+    });
+    acked_before_kill = SendAll(port, messages, all, 4, &acked);
+    killer.join();
+  }
+  BOOST_TEST_MESSAGE("acknowledged before SIGKILL: " << acked_before_kill.size());
+  BOOST_CHECK_GT(acked_before_kill.size(), 0u);
+  BOOST_CHECK_LT(acked_before_kill.size(), kMessages);
+
+  ServiceProcess service(config);
+  const int port = service.PortOf("source.listening");
+  // The gateway resends everything it has no positive ACK for.
+  std::vector<std::size_t> resend;
+  for (std::size_t i = 0; i < kMessages; ++i) {
+    if (acked_before_kill.count(i) == 0) resend.push_back(i);
+  }
+  const std::set<std::size_t> acked_after = SendAll(port, messages, resend, 4, nullptr);
+  BOOST_CHECK_EQUAL(acked_after.size(), resend.size());
+
+  const fs::path outbox = t.dir / "outbox" / "outbox.ndjson";
+  for (int i = 0; i < 600 && Lines(outbox).size() < kMessages; ++i)
+    std::this_thread::sleep_for(100ms);
+  BOOST_CHECK_EQUAL(service.Terminate(), 0);
+
+  std::map<std::string, int> seen;
+  for (const std::string& line : Lines(outbox)) ++seen[line];
+  BOOST_CHECK_EQUAL(seen.size(), kMessages);
+  int duplicates = 0;
+  int missing = 0;
+  for (const std::string& bundle : expected) {
+    auto it = seen.find(bundle);
+    if (it == seen.end()) {
+      ++missing;
+    } else if (it->second != 1) {
+      ++duplicates;
+    }
+  }
+  BOOST_CHECK_EQUAL(missing, 0);
+  BOOST_CHECK_EQUAL(duplicates, 0);
+}
+
+BOOST_AUTO_TEST_CASE(admin_api_reports_health_metrics_and_messages_and_sigterm_stops_cleanly) {
+  TempDir t;
+  const std::string config = WriteConfig(t.dir);
+  ServiceProcess service(config);
+  const int port = service.PortOf("source.listening");
+  const int admin = service.PortOf("admin.listening");
+  std::vector<std::string> messages = {conformance::MakePcd01Message(6, 7),
+                                       conformance::MakePcd01Message(6, 8)};
+  BOOST_CHECK_EQUAL(SendAll(port, messages, {0, 1}, 1, nullptr).size(), 2u);
+  // A resend of a stored message is acknowledged again and not stored twice.
+  BOOST_CHECK_EQUAL(SendAll(port, messages, {0}, 1, nullptr).size(), 1u);
+  // Garbage gets an answer or a close, and the service keeps going.
+  {
+    mllp::MllpClientOptions options;
+    options.port = static_cast<std::uint16_t>(port);
+    auto client = mllp::MllpClient::Connect(options);
+    BOOST_REQUIRE(client.ok());
+    auto answer = (*client)->Exchange("this is not HL7");
+    BOOST_REQUIRE(answer.ok());
+    BOOST_CHECK_EQUAL(AckCode(*answer), "AR");
+  }
+  const fs::path outbox = t.dir / "outbox" / "outbox.ndjson";
+  for (int i = 0; i < 100 && Lines(outbox).size() < 2; ++i) std::this_thread::sleep_for(100ms);
+  BOOST_CHECK_EQUAL(Lines(outbox).size(), 2u);
+
+  int status = 0;
+  BOOST_CHECK_EQUAL(HttpGet(admin, "/healthz", status), "ok\n");
+  BOOST_CHECK_EQUAL(status, 200);
+  BOOST_CHECK_EQUAL(HttpGet(admin, "/readyz", status), "ready\n");
+  BOOST_CHECK_EQUAL(status, 200);
+  const std::string metrics = HttpGet(admin, "/metrics", status);
+  BOOST_CHECK_EQUAL(status, 200);
+  BOOST_CHECK_NE(
+      metrics.find("fhirbridge_messages_acked_total{source=\"icu\",result=\"stored\"} 2"),
+      std::string::npos);
+  BOOST_CHECK_NE(
+      metrics.find("fhirbridge_messages_acked_total{source=\"icu\",result=\"duplicate\"} 1"),
+      std::string::npos);
+  BOOST_CHECK_NE(metrics.find("fhirbridge_messages_rejected_total{source=\"icu\"} 1"),
+                 std::string::npos);
+  BOOST_CHECK_NE(
+      metrics.find("fhirbridge_deliveries_total{destination=\"outbox\",result=\"delivered\"} 2"),
+      std::string::npos);
+  BOOST_CHECK_NE(metrics.find("fhirbridge_queue_depth{destination=\"outbox\"} 0"),
+                 std::string::npos);
+  BOOST_CHECK_NE(metrics.find("fhirbridge_ack_latency_seconds_count{source=\"icu\"}"),
+                 std::string::npos);
+  const std::string listed = HttpGet(admin, "/api/messages?status=mapped", status);
+  BOOST_CHECK_EQUAL(status, 200);
+  BOOST_CHECK_NE(listed.find("\"status\":\"mapped\""), std::string::npos);
+  // Ids and states only: nothing of the message content (patient ids, names) is listed.
+  BOOST_CHECK_EQUAL(listed.find("PID"), std::string::npos);
+  HttpGet(admin, "/api/messages?status=bogus", status);
+  BOOST_CHECK_EQUAL(status, 400);
+  HttpGet(admin, "/nothing", status);
+  BOOST_CHECK_EQUAL(status, 404);
+
+  BOOST_CHECK_EQUAL(service.Terminate(), 0);
+  BOOST_CHECK_NE(service.log().find("event=service.stopped"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fhirbridge::app

@@ -1,0 +1,174 @@
+#include "engine/service/dispatcher.h"
+
+#include <algorithm>
+#include <set>
+
+#include "fhirbridge/log.h"
+
+namespace fhirbridge::service {
+
+std::int64_t RetryPolicy::Delay(std::int64_t attempts, std::int64_t retry_after_us,
+                                std::mt19937_64& rng) const {
+  double delay = static_cast<double>(initial_us);
+  for (std::int64_t i = 1; i < attempts && delay < static_cast<double>(max_us); ++i) {
+    delay *= multiplier;
+  }
+  delay = std::min(delay, static_cast<double>(max_us));
+  std::uniform_real_distribution<double> spread(1.0 - jitter, 1.0 + jitter);
+  delay *= spread(rng);
+  return std::max(static_cast<std::int64_t>(delay), retry_after_us);
+}
+
+Dispatcher::Dispatcher(std::string destination, MessageStore& store, std::unique_ptr<Sink> sink,
+                       Metrics& metrics, DispatcherOptions options, Clock clock)
+    : destination_(std::move(destination)),
+      store_(store),
+      sink_(std::move(sink)),
+      options_(options),
+      clock_(std::move(clock)),
+      rng_(std::random_device{}()),
+      delivered_(metrics.GetCounter("fhirbridge_deliveries_total",
+                                    "Outbox rows delivered, retried or dead-lettered.",
+                                    {{"destination", destination_}, {"result", "delivered"}})),
+      retried_(metrics.GetCounter("fhirbridge_deliveries_total",
+                                  "Outbox rows delivered, retried or dead-lettered.",
+                                  {{"destination", destination_}, {"result", "retry"}})),
+      dead_(metrics.GetCounter("fhirbridge_deliveries_total",
+                               "Outbox rows delivered, retried or dead-lettered.",
+                               {{"destination", destination_}, {"result", "dead_letter"}})) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Dispatcher::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Dispatcher::Wake() {
+  {
+    std::lock_guard lock(mutex_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Dispatcher::Loop() {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      wake_ = false;
+    }
+    const std::size_t done = RunOnce();
+    if (done > 0) continue;  // there may be more right away
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, std::chrono::microseconds(options_.idle_poll_us),
+                 [&] { return wake_ || stopping_; });
+  }
+}
+
+std::vector<OutboxItem> Dispatcher::NextBatch(std::int64_t now, bool& store_failed) {
+  std::vector<OutboxItem> batch;
+  std::set<std::string> waiting_lanes;  // lanes whose head row is not due yet
+  std::int64_t after_id = 0;
+  for (std::size_t page = 0; page < options_.max_pages; ++page) {
+    Result<std::vector<OutboxItem>> window =
+        store_.PendingDeliveries(destination_, after_id, options_.window);
+    if (!window.ok()) {
+      store_failed = true;
+      Logger::Global().Error("delivery.store_failed",
+                             {LogField::Source(destination_),
+                              LogField::Code("status", CodeName(window.status().code()))});
+      return {};
+    }
+    for (OutboxItem& item : *window) {
+      if (waiting_lanes.count(item.lane) != 0) continue;
+      if (item.next_attempt_us > now) {
+        waiting_lanes.insert(item.lane);
+        continue;
+      }
+      batch.push_back(std::move(item));
+      if (batch.size() >= options_.max_batch) return batch;
+    }
+    if (!batch.empty() || window->size() < options_.window) return batch;
+    after_id = window->back().id;  // every row of this window waits: look further
+  }
+  return batch;
+}
+
+std::size_t Dispatcher::RunOnce() {
+  const std::int64_t now = clock_();
+  bool store_failed = false;
+  std::vector<OutboxItem> batch = NextBatch(now, store_failed);
+  if (batch.empty()) return 0;
+  SinkResult result = sink_->Deliver(batch);
+  if (result.outcomes.size() != batch.size()) {
+    Logger::Global().Error("delivery.sink_broken", {LogField::Source(destination_)});
+    return 0;
+  }
+  return Record(batch, result, now);
+}
+
+std::size_t Dispatcher::Record(const std::vector<OutboxItem>& batch, SinkResult& result,
+                               std::int64_t now) {
+  std::vector<std::int64_t> delivered;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (result.outcomes[i].kind == DeliveryOutcome::Kind::kDelivered) {
+      delivered.push_back(batch[i].id);
+    }
+  }
+  if (!delivered.empty() || result.checkpoint) {
+    Status status = store_.RecordDelivered(destination_, delivered, clock_(), result.checkpoint);
+    if (!status.ok()) {
+      sink_->CommitFailed();
+      Logger::Global().Error(
+          "delivery.store_failed",
+          {LogField::Source(destination_), LogField::Code("status", CodeName(status.code()))});
+      return 0;
+    }
+    sink_->Committed();
+    delivered_.Add(static_cast<std::int64_t>(delivered.size()));
+  }
+  std::size_t recorded = delivered.size();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const OutboxItem& item = batch[i];
+    const DeliveryOutcome& outcome = result.outcomes[i];
+    Status status;
+    if (outcome.kind == DeliveryOutcome::Kind::kRetry) {
+      const std::int64_t wait =
+          options_.retry.Delay(item.attempts + 1, outcome.retry_after_us, rng_);
+      status = store_.RecordRetry(item.id, now + wait, outcome.reason);
+      retried_.Add();
+      Logger::Global().Warn(
+          "delivery.retry",
+          {LogField::Source(destination_), LogField::Id("outbox_id", std::to_string(item.id)),
+           LogField::Count("attempt", item.attempts + 1),
+           LogField::Count("http_status", outcome.http_status),
+           LogField::Duration("wait", std::chrono::microseconds(wait))});
+    } else if (outcome.kind == DeliveryOutcome::Kind::kPermanent) {
+      status = store_.RecordDeadLetter(item.id, now, outcome.reason, outcome.outcome);
+      dead_.Add();
+      Logger::Global().Error(
+          "delivery.dead_letter",
+          {LogField::Source(destination_), LogField::Id("outbox_id", std::to_string(item.id)),
+           LogField::Count("http_status", outcome.http_status)});
+    } else {
+      continue;
+    }
+    if (status.ok()) ++recorded;
+  }
+  return recorded;
+}
+
+}  // namespace fhirbridge::service

@@ -1,0 +1,85 @@
+#pragma once
+
+// One delivery worker per destination: takes that destination's outbox rows in order, hands
+// them to its Sink, and records each outcome in the store. Lanes (one per patient, or device when
+// no patient is known) keep their order: a row waits while an earlier row of its lane is pending;
+// other lanes go on (ARCHITECTURE.md, Delivery guarantees 4 and 5).
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "engine/service/metrics.h"
+#include "fhirbridge/sink.h"
+#include "fhirbridge/store.h"
+
+namespace fhirbridge::service {
+
+/// Exponential backoff with jitter, honouring the server's Retry-After when it asks for longer.
+struct RetryPolicy {
+  std::int64_t initial_us = 1'000'000;  ///< wait after the first failure
+  std::int64_t max_us = 300'000'000;    ///< the wait never grows past this
+  double multiplier = 2.0;
+  double jitter = 0.2;  ///< ± this fraction, so that lanes do not retry in lockstep
+
+  /// The wait before attempt `attempts + 1` (attempts ≥ 1 failed so far).
+  std::int64_t Delay(std::int64_t attempts, std::int64_t retry_after_us,
+                     std::mt19937_64& rng) const;
+};
+
+struct DispatcherOptions {
+  std::size_t window = 256;     ///< outbox rows read per query (bounds memory per destination)
+  std::size_t max_batch = 128;  ///< rows handed to the sink at once
+  std::size_t max_pages = 16;   ///< windows scanned past lanes that all wait for a retry
+  std::int64_t idle_poll_us = 500'000;  ///< re-check interval without a wake-up
+  RetryPolicy retry;
+};
+
+class Dispatcher {
+ public:
+  using Clock = std::function<std::int64_t()>;  ///< microseconds since the epoch
+
+  Dispatcher(std::string destination, MessageStore& store, std::unique_ptr<Sink> sink,
+             Metrics& metrics, DispatcherOptions options, Clock clock);
+  ~Dispatcher();
+
+  void Start();
+  /// Finishes the batch in hand, then stops. Pending rows stay in the store.
+  void Stop();
+  /// New rows may be pending: look now instead of at the next poll.
+  void Wake();
+
+  /// One pass: delivers what is due. Returns the number of rows that got an outcome
+  /// (tests drive it directly; the thread calls it in a loop).
+  std::size_t RunOnce();
+
+  const std::string& destination() const { return destination_; }
+
+ private:
+  void Loop();
+  std::vector<OutboxItem> NextBatch(std::int64_t now, bool& store_failed);
+  std::size_t Record(const std::vector<OutboxItem>& batch, SinkResult& result, std::int64_t now);
+
+  std::string destination_;
+  MessageStore& store_;
+  std::unique_ptr<Sink> sink_;
+  DispatcherOptions options_;
+  Clock clock_;
+  std::mt19937_64 rng_;
+  Counter& delivered_;
+  Counter& retried_;
+  Counter& dead_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace fhirbridge::service

@@ -1,0 +1,159 @@
+#include "engine/service/mapping_worker.h"
+
+#include <chrono>
+
+#include "fhirbridge/json_writer.h"
+#include "fhirbridge/log.h"
+
+namespace fhirbridge::service {
+
+namespace {
+
+// A minimal OperationOutcome for failures of the pipeline itself (no mapper output to carry).
+MappingRecord Failed(std::int64_t id, std::string_view code, std::string_view text) {
+  MappingRecord record;
+  record.message_id = id;
+  record.result = MappingRecord::Result::kFailed;
+  JsonWriter w(record.outcome);
+  w.BeginObject();
+  w.Key("resourceType");
+  w.String("OperationOutcome");
+  w.Key("issue");
+  w.BeginArray();
+  w.BeginObject();
+  w.Key("severity");
+  w.String("error");
+  w.Key("code");
+  w.String(code);
+  w.Key("diagnostics");
+  w.String(text);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return record;
+}
+
+}  // namespace
+
+MappingWorker::MappingWorker(MessageStore& store,
+                             std::map<std::string, SourceRoute, std::less<>> routes,
+                             Metrics& metrics, Clock clock, OnMapped on_mapped, std::size_t batch)
+    : store_(store),
+      routes_(std::move(routes)),
+      metrics_(metrics),
+      clock_(std::move(clock)),
+      on_mapped_(std::move(on_mapped)),
+      batch_(batch),
+      latency_(metrics.GetHistogram("fhirbridge_mapping_latency_seconds",
+                                    "Time to map one message to FHIR.", {})) {}
+
+MappingWorker::~MappingWorker() { Stop(); }
+
+void MappingWorker::Start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void MappingWorker::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MappingWorker::Wake() {
+  {
+    std::lock_guard lock(mutex_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void MappingWorker::Loop() {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      wake_ = false;
+    }
+    if (RunOnce() > 0) continue;
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return wake_ || stopping_; });
+  }
+}
+
+MappingRecord MappingWorker::MapOne(const StoredMessage& message) {
+  auto route = routes_.find(message.source);
+  if (route == routes_.end()) {
+    return Failed(message.id, "not-found",
+                  "source \"" + message.source + "\" is no longer configured");
+  }
+  if (!route->second.mapper) {
+    return Failed(message.id, "not-supported",
+                  "no mapper for the format of source \"" + message.source + "\" in this build");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  MapOutput mapped = route->second.mapper->Map(message.raw);
+  latency_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  MappingRecord record;
+  record.message_id = message.id;
+  record.lane = mapped.lane.empty() ? "source:" + message.source : std::move(mapped.lane);
+  record.outcome = std::move(mapped.outcome);
+  switch (mapped.result) {
+    case MapOutput::Result::kHeld:
+      record.result = MappingRecord::Result::kHeld;
+      break;
+    case MapOutput::Result::kFailed:
+      record.result = MappingRecord::Result::kFailed;
+      break;
+    case MapOutput::Result::kMapped:
+      record.result = MappingRecord::Result::kMapped;
+      record.bundle = std::move(mapped.bundle);
+      record.destinations = route->second.destinations;
+      record.resource_count = mapped.resource_count;
+      break;
+  }
+  return record;
+}
+
+std::size_t MappingWorker::RunOnce() {
+  Result<std::vector<StoredMessage>> pending = store_.PendingMappings(batch_);
+  if (!pending.ok()) {
+    Logger::Global().Error("mapping.store_failed",
+                           {LogField::Code("status", CodeName(pending.status().code()))});
+    return 0;
+  }
+  if (pending->empty()) return 0;
+  std::vector<MappingRecord> records;
+  records.reserve(pending->size());
+  for (const StoredMessage& message : *pending) records.push_back(MapOne(message));
+  const Status status = store_.RecordMappings(records, clock_());
+  if (!status.ok()) {
+    Logger::Global().Error("mapping.store_failed",
+                           {LogField::Code("status", CodeName(status.code()))});
+    return 0;
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const char* result = records[i].result == MappingRecord::Result::kMapped ? "mapped"
+                         : records[i].result == MappingRecord::Result::kHeld ? "held"
+                                                                             : "failed";
+    metrics_
+        .GetCounter("fhirbridge_messages_mapped_total", "Stored messages mapped, by result.",
+                    {{"source", (*pending)[i].source}, {"result", result}})
+        .Add();
+    if (records[i].result == MappingRecord::Result::kFailed) {
+      Logger::Global().Warn("message.mapping_failed",
+                            {LogField::Source((*pending)[i].source),
+                             LogField::Id("message_id", std::to_string(records[i].message_id)),
+                             LogField::Id("control_id", (*pending)[i].control_id)});
+    }
+  }
+  if (on_mapped_) on_mapped_();
+  return records.size();
+}
+
+}  // namespace fhirbridge::service

@@ -1,0 +1,63 @@
+#pragma once
+
+// Takes stored messages in order, maps each with its source's mapper, and records the result
+// with one outbox row per routed destination, in one transaction per batch. Mapping is pure, so
+// a crash before the commit just maps the same messages again after restart.
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/service/metrics.h"
+#include "fhirbridge/mapper.h"
+#include "fhirbridge/store.h"
+
+namespace fhirbridge::service {
+
+/// How messages of one source are mapped and where their results go.
+struct SourceRoute {
+  std::shared_ptr<const Mapper> mapper;   ///< null: the source's format has no mapper yet
+  std::vector<std::string> destinations;  ///< from every route naming the source
+};
+
+class MappingWorker {
+ public:
+  using Clock = std::function<std::int64_t()>;
+  using OnMapped = std::function<void()>;  ///< called after a batch with outbox rows committed
+
+  MappingWorker(MessageStore& store, std::map<std::string, SourceRoute, std::less<>> routes,
+                Metrics& metrics, Clock clock, OnMapped on_mapped, std::size_t batch = 128);
+  ~MappingWorker();
+
+  void Start();
+  void Stop();  ///< finishes the batch in hand
+  void Wake();  ///< a message was stored
+
+  /// Maps one batch; returns how many messages it recorded (0 when none was waiting).
+  std::size_t RunOnce();
+
+ private:
+  void Loop();
+  MappingRecord MapOne(const StoredMessage& message);
+
+  MessageStore& store_;
+  std::map<std::string, SourceRoute, std::less<>> routes_;
+  Metrics& metrics_;
+  Clock clock_;
+  OnMapped on_mapped_;
+  std::size_t batch_;
+  Histogram& latency_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace fhirbridge::service

@@ -1,0 +1,292 @@
+#include "engine/store/sqlite_store.h"
+
+#include <openssl/sha.h>
+
+#include <utility>
+
+#include "engine/store/schema.h"
+#include "engine/store/statements.h"
+#include "fhirbridge/log.h"
+
+namespace fhirbridge::store {
+
+namespace {
+
+std::string Sha256(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
+  Result<std::unique_ptr<SqliteDb>> writer = SqliteDb::Open(options.path, options.full_sync);
+  if (!writer.ok()) return writer.status();
+  // Checkpoints run in the background; this is only a backstop should they fall behind.
+  FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA wal_autocheckpoint=16384"));
+  FHIRBRIDGE_RETURN_IF_ERROR(MigrateSchema(**writer));
+  Result<std::unique_ptr<SqliteDb>> reader = SqliteDb::Open(options.path, options.full_sync);
+  if (!reader.ok()) return reader.status();
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(std::move(options), std::move(writer).value(), std::move(reader).value()));
+  FHIRBRIDGE_RETURN_IF_ERROR(store->Prepare());
+  store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->checkpoint_thread_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
+  return store;
+}
+
+SqliteStore::SqliteStore(SqliteStoreOptions options, std::unique_ptr<SqliteDb> writer,
+                         std::unique_ptr<SqliteDb> reader)
+    : options_(std::move(options)), writer_(std::move(writer)), reader_(std::move(reader)) {}
+
+SqliteStore::~SqliteStore() {
+  Close();
+  w_.reset();  // finalize statements before their connections close
+  r_.reset();
+}
+
+void SqliteStore::Close() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (closed_) return;
+    closing_ = true;
+  }
+  queue_cv_.notify_all();
+  checkpoint_cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  std::lock_guard lock(queue_mutex_);
+  closed_ = true;
+}
+
+Status SqliteStore::Prepare() {
+  Result<std::unique_ptr<WriterStatements>> w = WriterStatements::Prepare(*writer_);
+  if (!w.ok()) return w.status();
+  w_ = std::move(w).value();
+  Result<std::unique_ptr<ReaderStatements>> r = ReaderStatements::Prepare(*reader_);
+  if (!r.ok()) return r.status();
+  r_ = std::move(r).value();
+  return Status::Ok();
+}
+
+// ---- the writer ----
+
+Status SqliteStore::Write(std::function<Status()> apply) {
+  Job job;
+  job.apply = std::move(apply);
+  std::unique_lock lock(queue_mutex_);
+  if (closing_) return Status::Unavailable("the store is shutting down");
+  queue_.push_back(&job);
+  queue_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return job.done; });
+  return job.status;
+}
+
+void SqliteStore::WriterLoop() {
+  std::unique_lock lock(queue_mutex_);
+  for (;;) {
+    queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+    if (queue_.empty()) return;  // closing, nothing left
+    std::deque<Job*> batch;
+    while (!queue_.empty() && batch.size() < options_.max_batch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    const Status status = CommitBatch(batch);
+    lock.lock();
+    ++commits_;
+    for (Job* job : batch) {
+      if (!status.ok()) job->status = status;
+      job->done = true;
+    }
+    done_cv_.notify_all();
+  }
+}
+
+Status SqliteStore::CommitBatch(std::deque<Job*>& batch) {
+  Transaction transaction(*writer_);
+  FHIRBRIDGE_RETURN_IF_ERROR(transaction.Begin().WithContext("store"));
+  for (Job* job : batch) {
+    // A savepoint per job: a job that fails is undone alone; the others still commit.
+    FHIRBRIDGE_RETURN_IF_ERROR(w_->savepoint.Run());
+    job->status = job->apply();
+    if (!job->status.ok() && sqlite3_get_autocommit(writer_->handle()) != 0) {
+      // SQLite rolled the whole transaction back itself (e.g. SQLITE_FULL): nothing of this
+      // batch is stored, and every job in it fails with this job's reason.
+      return job->status;
+    }
+    if (!job->status.ok()) FHIRBRIDGE_RETURN_IF_ERROR(w_->rollback_to.Run());
+    FHIRBRIDGE_RETURN_IF_ERROR(w_->release.Run());
+  }
+  return transaction.Commit().WithContext("store commit");
+}
+
+void SqliteStore::CheckpointLoop() {
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(options_.path, options_.full_sync);
+  if (!db.ok()) {
+    Logger::Global().Error("store.checkpointer_failed",
+                           {LogField::Code("status", CodeName(db.status().code()))});
+    return;
+  }
+  std::unique_lock lock(queue_mutex_);
+  while (!closing_) {
+    checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [&] { return closing_; });
+    lock.unlock();
+    // PASSIVE: copies what it can without blocking the writer or the readers.
+    (void)(*db)->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    lock.lock();
+  }
+}
+
+std::int64_t SqliteStore::commits() const {
+  std::lock_guard lock(queue_mutex_);
+  return commits_;
+}
+
+Status SqliteStore::SetMaxPagesForTest(std::int64_t pages) {
+  return Write(
+      [this, pages] { return writer_->Exec("PRAGMA max_page_count = " + std::to_string(pages)); });
+}
+
+// ---- write jobs ----
+
+Status SqliteStore::Audit(std::int64_t at_us, std::string_view event, std::string_view source,
+                          std::int64_t message_id, std::string_view detail) {
+  Statement& q = w_->insert_audit;
+  q.Bind(1, at_us).Bind(2, event);
+  if (source.empty()) {
+    q.BindNull(3);
+  } else {
+    q.Bind(3, source);
+  }
+  if (message_id == 0) {
+    q.BindNull(4);
+  } else {
+    q.Bind(4, message_id);
+  }
+  q.Bind(5, detail);
+  return q.Run();
+}
+
+Status SqliteStore::InsertMessage(const Message& m, IntakeReceipt& receipt) {
+  const std::string digest = Sha256(m.raw);
+  Statement& insert = w_->insert_message;
+  insert.Bind(1, m.source).Bind(2, m.format).Bind(3, m.control_id).BindBlob(4, digest);
+  insert.Bind(5, m.received_at_us).Bind(6, m.peer).Bind(7, m.tls_identity).BindBlob(8, m.raw);
+  FHIRBRIDGE_RETURN_IF_ERROR(insert.Run());
+  if (writer_->Changes() == 1) {
+    receipt = {IntakeReceipt::Outcome::kStored, writer_->LastInsertId()};
+    // The "received and stored" audit row commits with the message itself.
+    return Audit(m.received_at_us, "message.received", m.source, receipt.message_id, m.control_id);
+  }
+  Statement& find = w_->find_message;
+  find.Bind(1, m.source).Bind(2, m.control_id).BindBlob(3, digest);
+  Result<bool> row = find.Step();
+  const std::int64_t id = row.ok() && *row ? find.Int(0) : 0;
+  find.Reset();
+  if (!row.ok()) return row.status();
+  if (id == 0) return Status::Internal("store: a resent message's first copy is missing");
+  receipt = {IntakeReceipt::Outcome::kDuplicate, id};
+  return Status::Ok();
+}
+
+Status SqliteStore::InsertRejected(const Message& m, std::string_view reason) {
+  Statement& q = w_->insert_rejected;
+  q.Bind(1, m.source).Bind(2, m.format).Bind(3, m.control_id).Bind(4, m.received_at_us);
+  q.Bind(5, m.peer).Bind(6, m.tls_identity).Bind(7, reason).BindBlob(8, m.raw);
+  FHIRBRIDGE_RETURN_IF_ERROR(q.Run());
+  return Audit(m.received_at_us, "message.rejected", m.source, 0, m.control_id);
+}
+
+Result<IntakeReceipt> SqliteStore::Accept(Message message) {
+  IntakeReceipt receipt;
+  FHIRBRIDGE_RETURN_IF_ERROR(Write([&] { return InsertMessage(message, receipt); }));
+  return receipt;
+}
+
+Status SqliteStore::Reject(Message message, std::string_view reason) {
+  return Write([&] { return InsertRejected(message, reason); });
+}
+
+Status SqliteStore::ApplyMapping(const MappingRecord& r, std::int64_t now_us) {
+  Statement& update = w_->record_mapping;
+  update.Bind(1, MessageStatusCode(r.result)).Bind(2, now_us).Bind(3, r.lane);
+  if (r.bundle.empty()) {
+    update.BindNull(4);
+  } else {
+    update.BindBlob(4, r.bundle);
+  }
+  update.Bind(5, r.outcome).Bind(6, r.resource_count).Bind(7, r.message_id);
+  FHIRBRIDGE_RETURN_IF_ERROR(update.Run());
+  if (writer_->Changes() != 1) return Status::Ok();  // mapped before: nothing to add
+  if (r.result == MappingRecord::Result::kMapped) {
+    for (const std::string& destination : r.destinations) {
+      Statement& outbox = w_->insert_outbox;
+      outbox.Bind(1, destination).Bind(2, r.message_id).Bind(3, r.lane).Bind(4, now_us);
+      FHIRBRIDGE_RETURN_IF_ERROR(outbox.Run());
+    }
+  } else if (r.result == MappingRecord::Result::kFailed) {
+    Statement& dead = w_->insert_mapping_dead_letter;
+    dead.Bind(1, r.message_id).Bind(2, now_us).Bind(3, r.outcome);
+    FHIRBRIDGE_RETURN_IF_ERROR(dead.Run());
+  }
+  return Audit(now_us, "message.mapped", "", r.message_id,
+               MessageStatusName(MessageStatusCode(r.result)));
+}
+
+Status SqliteStore::RecordMappings(const std::vector<MappingRecord>& records, std::int64_t now_us) {
+  return Write([&]() -> Status {
+    for (const MappingRecord& r : records) FHIRBRIDGE_RETURN_IF_ERROR(ApplyMapping(r, now_us));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::RecordDelivered(std::string_view destination,
+                                    const std::vector<std::int64_t>& ids, std::int64_t now_us,
+                                    const std::optional<SinkCheckpoint>& checkpoint) {
+  return Write([&]() -> Status {
+    for (std::int64_t id : ids) {
+      Statement& q = w_->mark_delivered;
+      q.Bind(1, now_us).Bind(2, id).Bind(3, destination);
+      FHIRBRIDGE_RETURN_IF_ERROR(q.Run());
+      FHIRBRIDGE_RETURN_IF_ERROR(
+          Audit(now_us, "message.delivered", destination, 0, std::to_string(id)));
+    }
+    if (checkpoint) {
+      Statement& q = w_->put_sink_state;
+      q.Bind(1, destination).Bind(2, checkpoint->key).Bind(3, checkpoint->value);
+      FHIRBRIDGE_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::RecordRetry(std::int64_t id, std::int64_t next_attempt_us,
+                                std::string_view error) {
+  return Write([&] {
+    Statement& q = w_->mark_retry;
+    q.Bind(1, next_attempt_us).Bind(2, error).Bind(3, id);
+    return q.Run();
+  });
+}
+
+Status SqliteStore::RecordDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view reason,
+                                     std::string_view outcome) {
+  return Write([&]() -> Status {
+    Statement& dead = w_->mark_dead;
+    dead.Bind(1, now_us).Bind(2, reason).Bind(3, id);
+    FHIRBRIDGE_RETURN_IF_ERROR(dead.Run());
+    if (writer_->Changes() != 1) return Status::Ok();
+    Statement& letter = w_->insert_dead_letter;
+    letter.Bind(1, now_us).Bind(2, reason).Bind(3, outcome).Bind(4, id);
+    return letter.Run();
+  });
+}
+
+Status SqliteStore::ProbeWritable() {
+  return Write([this] { return w_->probe.Run(); });
+}
+
+}  // namespace fhirbridge::store

@@ -1,0 +1,90 @@
+// SqliteStore's reads: on their own connection, so they never wait for the writer (WAL).
+
+#include "engine/store/sqlite_store.h"
+#include "engine/store/statements.h"
+
+namespace fhirbridge::store {
+
+namespace {
+
+// Runs `q` (already bound) to completion, calling `row` for each row; resets it in any case.
+template <typename RowFn>
+Status ForEachRow(Statement& q, RowFn row) {
+  for (;;) {
+    Result<bool> step = q.Step();
+    if (!step.ok()) return step.status();
+    if (!*step) break;
+    row(q);
+  }
+  q.Reset();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<StoredMessage>> SqliteStore::PendingMappings(std::size_t limit) {
+  std::lock_guard lock(reader_mutex_);
+  Statement& q = r_->pending_mappings;
+  q.Bind(1, static_cast<std::int64_t>(limit));
+  std::vector<StoredMessage> out;
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(q, [&](Statement& s) {
+    out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Text(5)});
+  }));
+  return out;
+}
+
+Result<std::vector<OutboxItem>> SqliteStore::PendingDeliveries(std::string_view destination,
+                                                               std::int64_t after_id,
+                                                               std::size_t limit) {
+  std::lock_guard lock(reader_mutex_);
+  Statement& q = r_->pending_deliveries;
+  q.Bind(1, destination).Bind(2, after_id).Bind(3, static_cast<std::int64_t>(limit));
+  std::vector<OutboxItem> out;
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(q, [&](Statement& s) {
+    out.push_back({s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)});
+  }));
+  return out;
+}
+
+Result<std::string> SqliteStore::SinkState(std::string_view destination, std::string_view key) {
+  std::lock_guard lock(reader_mutex_);
+  Statement& q = r_->get_sink_state;
+  q.Bind(1, destination).Bind(2, key);
+  std::string value;
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(q, [&](Statement& s) { value = s.Text(0); }));
+  return value;
+}
+
+Result<QueueStats> SqliteStore::Queue(std::string_view destination) {
+  std::lock_guard lock(reader_mutex_);
+  QueueStats stats;
+  Statement& pending = r_->queue_pending;
+  pending.Bind(1, destination);
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(pending, [&](Statement& s) {
+    stats.pending = s.Int(0);
+    stats.oldest_pending_created_us = s.Int(1);
+  }));
+  Statement& dead = r_->queue_dead;
+  dead.Bind(1, destination);
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(dead, [&](Statement& s) { stats.dead = s.Int(0); }));
+  return stats;
+}
+
+Result<std::vector<MessageSummary>> SqliteStore::ListMessages(std::string_view status,
+                                                              std::int64_t before_id,
+                                                              std::size_t limit) {
+  Result<std::int64_t> code = MessageStatusFromName(status);
+  if (!code.ok()) return code.status();
+  std::lock_guard lock(reader_mutex_);
+  Statement& q = r_->list_messages;
+  q.Bind(1, *code).Bind(2, *code).Bind(3, before_id).Bind(4, before_id);
+  q.Bind(5, static_cast<std::int64_t>(limit));
+  std::vector<MessageSummary> out;
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(q, [&](Statement& s) {
+    out.push_back({s.Int(0), s.Text(1), s.Text(2), std::string(MessageStatusName(s.Int(3))),
+                   s.Int(4), s.Int(5)});
+  }));
+  return out;
+}
+
+}  // namespace fhirbridge::store

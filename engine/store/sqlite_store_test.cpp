@@ -1,0 +1,208 @@
+#include "engine/store/sqlite_store.h"
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "engine/store/schema.h"
+
+namespace fhirbridge::store {
+namespace {
+
+struct TempStore {
+  std::filesystem::path dir;
+  TempStore() {
+    dir = std::filesystem::temp_directory_path() /
+          ("fhirbridge-store-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+    std::filesystem::create_directories(dir);
+  }
+  ~TempStore() { std::filesystem::remove_all(dir); }
+  std::unique_ptr<SqliteStore> Open() {
+    auto store = SqliteStore::Open({(dir / "store.db").string(), true, 1024});
+    BOOST_REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    return std::move(store).value();
+  }
+};
+
+Message Msg(std::string source, std::string control_id, std::string raw) {
+  Message m;
+  m.source = std::move(source);
+  m.format = "hl7v2";
+  m.control_id = std::move(control_id);
+  m.raw = std::move(raw);
+  m.received_at_us = 1'700'000'000'000'000;
+  m.peer = "127.0.0.1:5000";
+  return m;
+}
+
+BOOST_AUTO_TEST_CASE(accept_stores_once_and_recognises_a_resend) {
+  TempStore t;
+  auto store = t.Open();
+  auto first = store->Accept(Msg("icu", "A1", "MSH|^~\\&|x"));
+  BOOST_REQUIRE(first.ok());
+  BOOST_CHECK(first->outcome == IntakeReceipt::Outcome::kStored);
+  auto again = store->Accept(Msg("icu", "A1", "MSH|^~\\&|x"));
+  BOOST_REQUIRE(again.ok());
+  BOOST_CHECK(again->outcome == IntakeReceipt::Outcome::kDuplicate);
+  BOOST_CHECK_EQUAL(again->message_id, first->message_id);
+  // Same control id, other bytes: a different message (some senders reuse MSH-10).
+  auto other = store->Accept(Msg("icu", "A1", "MSH|^~\\&|y"));
+  BOOST_REQUIRE(other.ok());
+  BOOST_CHECK(other->outcome == IntakeReceipt::Outcome::kStored);
+  // Same bytes from another source: a different message too.
+  auto elsewhere = store->Accept(Msg("ward", "A1", "MSH|^~\\&|x"));
+  BOOST_REQUIRE(elsewhere.ok());
+  BOOST_CHECK(elsewhere->outcome == IntakeReceipt::Outcome::kStored);
+  auto pending = store->PendingMappings(10);
+  BOOST_REQUIRE(pending.ok());
+  BOOST_CHECK_EQUAL(pending->size(), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_accepts_share_commits) {
+  TempStore t;
+  auto store = t.Open();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kPerThread; ++j) {
+        auto r = store->Accept(Msg("icu", std::to_string(i) + "-" + std::to_string(j), "raw"));
+        BOOST_CHECK(r.ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto pending = store->PendingMappings(100000);
+  BOOST_REQUIRE(pending.ok());
+  BOOST_CHECK_EQUAL(pending->size(), std::size_t{kThreads * kPerThread});
+  // Group commit: concurrent callers share transactions, so there are fewer commits than messages.
+  BOOST_TEST_MESSAGE("commits: " << store->commits());
+  BOOST_CHECK_LT(store->commits(), kThreads * kPerThread);
+}
+
+BOOST_AUTO_TEST_CASE(messages_survive_reopening_and_keep_their_state) {
+  TempStore t;
+  std::int64_t id = 0;
+  {
+    auto store = t.Open();
+    auto r = store->Accept(Msg("icu", "C1", "bytes"));
+    BOOST_REQUIRE(r.ok());
+    id = r->message_id;
+    BOOST_REQUIRE(store->Reject(Msg("icu", "", "garbage"), "no MSH segment").ok());
+  }
+  auto store = t.Open();
+  auto pending = store->PendingMappings(10);
+  BOOST_REQUIRE(pending.ok());
+  BOOST_REQUIRE_EQUAL(pending->size(), 1u);
+  BOOST_CHECK_EQUAL((*pending)[0].id, id);
+  BOOST_CHECK_EQUAL((*pending)[0].raw, "bytes");
+  BOOST_CHECK_EQUAL((*pending)[0].control_id, "C1");
+}
+
+BOOST_AUTO_TEST_CASE(mapping_creates_an_outbox_row_per_destination_and_delivery_empties_it) {
+  TempStore t;
+  auto store = t.Open();
+  auto r = store->Accept(Msg("icu", "M1", "bytes"));
+  BOOST_REQUIRE(r.ok());
+  MappingRecord record;
+  record.message_id = r->message_id;
+  record.lane = "lane-1";
+  record.bundle = R"({"resourceType":"Bundle"})";
+  record.destinations = {"outbox", "ehr"};
+  BOOST_REQUIRE(store->RecordMappings({record}, 5).ok());
+  BOOST_CHECK(store->PendingMappings(10)->empty());
+  // Recording the same mapping again (a restarted worker) creates nothing twice.
+  BOOST_REQUIRE(store->RecordMappings({record}, 6).ok());
+  auto outbox = store->PendingDeliveries("outbox", 0, 10);
+  BOOST_REQUIRE(outbox.ok());
+  BOOST_REQUIRE_EQUAL(outbox->size(), 1u);
+  BOOST_CHECK_EQUAL((*outbox)[0].payload, record.bundle);
+  BOOST_CHECK_EQUAL((*outbox)[0].lane, "lane-1");
+  BOOST_CHECK_EQUAL(store->Queue("ehr")->pending, 1);
+  BOOST_REQUIRE(
+      store->RecordDelivered("outbox", {(*outbox)[0].id}, 7, SinkCheckpoint{"file_length", "42"})
+          .ok());
+  BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
+  BOOST_CHECK_EQUAL(*store->SinkState("outbox", "file_length"), "42");
+  BOOST_CHECK_EQUAL(store->Queue("outbox")->pending, 0);
+
+  auto ehr = store->PendingDeliveries("ehr", 0, 10);
+  BOOST_REQUIRE_EQUAL(ehr->size(), 1u);
+  BOOST_REQUIRE(store->RecordRetry((*ehr)[0].id, 1000, "HTTP 503").ok());
+  ehr = store->PendingDeliveries("ehr", 0, 10);
+  BOOST_CHECK_EQUAL((*ehr)[0].attempts, 1);
+  BOOST_CHECK_EQUAL((*ehr)[0].next_attempt_us, 1000);
+  BOOST_REQUIRE(store->RecordDeadLetter((*ehr)[0].id, 2000, "HTTP 422", "{}").ok());
+  BOOST_CHECK(store->PendingDeliveries("ehr", 0, 10)->empty());
+  BOOST_CHECK_EQUAL(store->Queue("ehr")->dead, 1);
+}
+
+BOOST_AUTO_TEST_CASE(failed_and_held_mappings_are_listed_without_outbox_rows) {
+  TempStore t;
+  auto store = t.Open();
+  auto a = store->Accept(Msg("icu", "F1", "a"));
+  auto b = store->Accept(Msg("icu", "H1", "b"));
+  MappingRecord failed{a->message_id,
+                       MappingRecord::Result::kFailed,
+                       "l",
+                       "",
+                       {"outbox"},
+                       "{\"resourceType\":\"OperationOutcome\"}",
+                       0};
+  MappingRecord held{b->message_id, MappingRecord::Result::kHeld, "l", "", {"outbox"}, "", 0};
+  BOOST_REQUIRE(store->RecordMappings({failed, held}, 1).ok());
+  BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
+  auto list = store->ListMessages("failed", 0, 10);
+  BOOST_REQUIRE(list.ok());
+  BOOST_REQUIRE_EQUAL(list->size(), 1u);
+  BOOST_CHECK_EQUAL((*list)[0].control_id, "F1");
+  BOOST_CHECK_EQUAL(store->ListMessages("held", 0, 10)->size(), 1u);
+  BOOST_CHECK_EQUAL(store->ListMessages("", 0, 10)->size(), 2u);
+  BOOST_CHECK(store->ListMessages("bogus", 0, 10).status().IsInvalidArgument());
+}
+
+BOOST_AUTO_TEST_CASE(closed_store_refuses_intake) {
+  TempStore t;
+  auto store = t.Open();
+  store->Close();
+  auto r = store->Accept(Msg("icu", "X", "x"));
+  BOOST_CHECK(!r.ok());
+  BOOST_CHECK(r.status().IsUnavailable());
+}
+
+BOOST_AUTO_TEST_CASE(a_store_from_a_newer_build_is_refused) {
+  TempStore t;
+  { auto store = t.Open(); }
+  {
+    auto db = SqliteDb::Open((t.dir / "store.db").string(), false);
+    BOOST_REQUIRE(db.ok());
+    BOOST_REQUIRE((*db)->Exec("UPDATE meta SET value = '99' WHERE key = 'schema_version'").ok());
+  }
+  auto store = SqliteStore::Open({(t.dir / "store.db").string(), true, 16});
+  BOOST_REQUIRE(!store.ok());
+  BOOST_CHECK(store.status().code() == Status::Code::kFailedPrecondition);
+  BOOST_CHECK_NE(store.status().message().find("schema version 99"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_unwritable_store_gives_no_receipt_and_recovers) {
+  TempStore t;
+  auto store = t.Open();
+  // Simulate the disk filling up: SQLite's page limit makes the next write fail with
+  // SQLITE_FULL, which is what a full file system gives too.
+  std::string big(64 * 1024, 'x');
+  BOOST_REQUIRE(store->Accept(Msg("icu", "B0", big)).ok());
+  BOOST_REQUIRE(store->SetMaxPagesForTest(1).ok());
+  auto refused = store->Accept(Msg("icu", "B1", big + "1"));
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_CHECK_MESSAGE(refused.status().IsResourceExhausted(), refused.status().ToString());
+  BOOST_REQUIRE(store->SetMaxPagesForTest(1 << 30).ok());
+  auto accepted = store->Accept(Msg("icu", "B1", big + "1"));
+  BOOST_REQUIRE_MESSAGE(accepted.ok(), accepted.status().ToString());
+  BOOST_CHECK(store->ProbeWritable().ok());
+  BOOST_CHECK_EQUAL(store->PendingMappings(10)->size(), 2u);
+}
+
+}  // namespace
+}  // namespace fhirbridge::store

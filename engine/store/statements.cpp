@@ -1,0 +1,125 @@
+#include "engine/store/statements.h"
+
+#include <string>
+
+namespace fhirbridge::store {
+
+std::string_view MessageStatusName(std::int64_t status) {
+  switch (status) {
+    case kReceived:
+      return "received";
+    case kMapped:
+      return "mapped";
+    case kFailed:
+      return "failed";
+    case kHeld:
+      return "held";
+  }
+  return "unknown";
+}
+
+std::int64_t MessageStatusCode(MappingRecord::Result result) {
+  switch (result) {
+    case MappingRecord::Result::kMapped:
+      return kMapped;
+    case MappingRecord::Result::kFailed:
+      return kFailed;
+    case MappingRecord::Result::kHeld:
+      return kHeld;
+  }
+  return kFailed;
+}
+
+Result<std::int64_t> MessageStatusFromName(std::string_view name) {
+  if (name.empty()) return std::int64_t{-1};
+  for (std::int64_t c : {kReceived, kMapped, kFailed, kHeld}) {
+    if (MessageStatusName(c) == name) return c;
+  }
+  return Status::InvalidArgument("unknown status \"" + std::string(name) +
+                                 "\" (received, mapped, failed, held)");
+}
+
+namespace {
+
+Status PrepareInto(SqliteDb& db, Statement& into, std::string_view sql) {
+  Result<Statement> statement = db.Prepare(sql);
+  if (!statement.ok()) return statement.status().WithContext(sql);
+  into = std::move(statement).value();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db) {
+  auto s = std::make_unique<WriterStatements>();
+  const std::pair<Statement*, std::string_view> all[] = {
+      {&s->savepoint, "SAVEPOINT job"},
+      {&s->rollback_to, "ROLLBACK TO job"},
+      {&s->release, "RELEASE job"},
+      {&s->insert_message,
+       "INSERT INTO messages(source, format, control_id, digest, received_at_us, peer, "
+       "tls_identity, raw) VALUES(?,?,?,?,?,?,?,?) "
+       "ON CONFLICT(source, control_id, digest) DO NOTHING"},
+      {&s->find_message,
+       "SELECT id FROM messages WHERE source = ? AND control_id = ? AND digest = ?"},
+      {&s->insert_rejected,
+       "INSERT INTO rejected(source, format, control_id, received_at_us, peer, tls_identity, "
+       "reason, raw) VALUES(?,?,?,?,?,?,?,?)"},
+      {&s->insert_audit,
+       "INSERT INTO audit(at_us, event, source, message_id, detail) VALUES(?,?,?,?,?)"},
+      {&s->record_mapping,
+       "UPDATE messages SET status = ?, mapped_at_us = ?, lane = ?, bundle = ?, outcome = ?, "
+       "resource_count = ? WHERE id = ? AND status = 0"},
+      {&s->insert_outbox,
+       "INSERT INTO outbox(destination, message_id, lane, created_at_us) VALUES(?,?,?,?)"},
+      {&s->insert_mapping_dead_letter,
+       "INSERT INTO dead_letters(outbox_id, message_id, destination, created_at_us, reason, "
+       "outcome) VALUES(NULL, ?, NULL, ?, 'mapping failed', ?)"},
+      {&s->mark_delivered,
+       "UPDATE outbox SET status = 1, done_at_us = ?, attempts = attempts + 1 "
+       "WHERE id = ? AND destination = ? AND status = 0"},
+      {&s->put_sink_state,
+       "INSERT INTO sink_state(destination, key, value) VALUES(?,?,?) "
+       "ON CONFLICT(destination, key) DO UPDATE SET value = excluded.value"},
+      {&s->mark_retry,
+       "UPDATE outbox SET attempts = attempts + 1, next_attempt_us = ?, last_error = ? "
+       "WHERE id = ? AND status = 0"},
+      {&s->mark_dead,
+       "UPDATE outbox SET status = 2, done_at_us = ?, attempts = attempts + 1, last_error = ? "
+       "WHERE id = ? AND status = 0"},
+      {&s->insert_dead_letter,
+       "INSERT INTO dead_letters(outbox_id, message_id, destination, created_at_us, reason, "
+       "outcome) SELECT id, message_id, destination, ?, ?, ? FROM outbox WHERE id = ?"},
+      {&s->probe,
+       "INSERT INTO meta(key, value) VALUES('probe', '1') "
+       "ON CONFLICT(key) DO UPDATE SET value = value"},
+  };
+  for (const auto& [into, sql] : all) FHIRBRIDGE_RETURN_IF_ERROR(PrepareInto(db, *into, sql));
+  return s;
+}
+
+Result<std::unique_ptr<ReaderStatements>> ReaderStatements::Prepare(SqliteDb& db) {
+  auto s = std::make_unique<ReaderStatements>();
+  const std::pair<Statement*, std::string_view> all[] = {
+      {&s->pending_mappings,
+       "SELECT id, source, format, control_id, received_at_us, raw FROM messages "
+       "WHERE status = 0 ORDER BY id LIMIT ?"},
+      {&s->pending_deliveries,
+       "SELECT o.id, o.message_id, o.lane, m.bundle, o.attempts, o.next_attempt_us, "
+       "o.created_at_us FROM outbox o JOIN messages m ON m.id = o.message_id "
+       "WHERE o.destination = ? AND o.status = 0 AND o.id > ? ORDER BY o.id LIMIT ?"},
+      {&s->get_sink_state, "SELECT value FROM sink_state WHERE destination = ? AND key = ?"},
+      {&s->queue_pending,
+       "SELECT COUNT(*), COALESCE(MIN(created_at_us), 0) FROM outbox "
+       "WHERE destination = ? AND status = 0"},
+      {&s->queue_dead, "SELECT COUNT(*) FROM dead_letters WHERE destination IS ? AND status = 0"},
+      {&s->list_messages,
+       "SELECT id, source, control_id, status, received_at_us, COALESCE(mapped_at_us, 0) "
+       "FROM messages WHERE (? < 0 OR status = ?) AND (? = 0 OR id < ?) ORDER BY id DESC "
+       "LIMIT ?"},
+  };
+  for (const auto& [into, sql] : all) FHIRBRIDGE_RETURN_IF_ERROR(PrepareInto(db, *into, sql));
+  return s;
+}
+
+}  // namespace fhirbridge::store

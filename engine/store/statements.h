@@ -1,0 +1,43 @@
+#pragma once
+
+// The store's SQL, prepared once per connection: the writer's statements and the readers'.
+// Status values of the tables are named here (docs/store.md).
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "engine/store/sqlite_db.h"
+#include "fhirbridge/store.h"
+
+namespace fhirbridge::store {
+
+// messages.status
+inline constexpr std::int64_t kReceived = 0;
+inline constexpr std::int64_t kMapped = 1;
+inline constexpr std::int64_t kFailed = 2;
+inline constexpr std::int64_t kHeld = 3;
+
+std::string_view MessageStatusName(std::int64_t status);
+std::int64_t MessageStatusCode(MappingRecord::Result result);
+/// -1 for "" (any); InvalidArgument for an unknown name.
+Result<std::int64_t> MessageStatusFromName(std::string_view name);
+
+struct WriterStatements {
+  static Result<std::unique_ptr<WriterStatements>> Prepare(SqliteDb& db);
+
+  Statement savepoint, rollback_to, release;
+  Statement insert_message, find_message, insert_rejected, insert_audit;
+  Statement record_mapping, insert_outbox, insert_mapping_dead_letter;
+  Statement mark_delivered, put_sink_state, mark_retry, mark_dead, insert_dead_letter;
+  Statement probe;
+};
+
+struct ReaderStatements {
+  static Result<std::unique_ptr<ReaderStatements>> Prepare(SqliteDb& db);
+
+  Statement pending_mappings, pending_deliveries, get_sink_state, queue_pending, queue_dead;
+  Statement list_messages;
+};
+
+}  // namespace fhirbridge::store
