@@ -270,6 +270,47 @@ BOOST_AUTO_TEST_CASE(instant) {
       "FAILED_PRECONDITION");
 }
 
+// ToFhirDateTimeNear must give what the full conversion gives, or nothing.
+BOOST_AUTO_TEST_CASE(near_conversion_matches_the_full_one) {
+  const std::string bases[] = {"20240315101400-0400", "20241231235900+0100",
+                               "20000229000000-0000", "20240101000000 +1400",
+                               "20240315101400+0000", "19991231235930-0130"};
+  int derived = 0;
+  for (const std::string& base : bases) {
+    const FhirTime known = Convert(base, nullptr, nullptr);
+    for (int s = 0; s < 100; ++s) {
+      std::string dtm = base;
+      dtm[12] = static_cast<char>('0' + s / 10);
+      dtm[13] = static_cast<char>('0' + s % 10);
+      const std::optional<FhirTime> near = ToFhirDateTimeNear(dtm, base, known);
+      Result<Hl7Time> parsed = ParseHl7Time(dtm);
+      if (!parsed.ok()) {
+        BOOST_TEST(!near.has_value(), dtm);
+        continue;
+      }
+      BOOST_TEST_REQUIRE(near.has_value(), dtm);
+      const FhirTime full = Convert(dtm, nullptr, nullptr);
+      BOOST_TEST(near->date_time == full.date_time, dtm);
+      BOOST_TEST(near->utc_key == full.utc_key, dtm);
+      BOOST_TEST(near->utc_seconds == full.utc_seconds, dtm);
+      ++derived;
+    }
+  }
+  BOOST_TEST(derived == 6 * 60);
+}
+
+BOOST_AUTO_TEST_CASE(near_conversion_declines_other_shapes) {
+  const FhirTime known = Convert("20240315101400-0400", nullptr, nullptr);
+  // Another minute, another offset, a fraction, minute precision, a local time.
+  BOOST_TEST(!ToFhirDateTimeNear("20240315101500-0400", "20240315101400-0400", known));
+  BOOST_TEST(!ToFhirDateTimeNear("20240315101400-0500", "20240315101400-0400", known));
+  BOOST_TEST(!ToFhirDateTimeNear("20240315101401.5-04", "20240315101400.5-04", known));
+  BOOST_TEST(!ToFhirDateTimeNear("202403151014-0400", "202403151015-0400", known));
+  const FhirTime local = Convert("20240315101400 ", NewYork().get(), nullptr);
+  BOOST_TEST(!ToFhirDateTimeNear("20240315101401 ", "20240315101400 ", local));
+  BOOST_TEST(!ToFhirDateTimeNear("20240315101401", "20240315101400", local));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (as root) and for CI:
 #
-#   scripts/setup.sh run    install what is missing, build, run fhirbridge on its defaults
+#   scripts/setup.sh run    install what is missing, build, run the service on its embedded defaults
 #   scripts/setup.sh test   install what is missing, build, run the whole test suite
 #                           (normal build, then ASan+UBSan, then the fuzzers for a bounded time,
 #                           then clang-format) — .ci/run calls this
@@ -15,7 +15,7 @@ ROOT=$(pwd)
 MODE=${1:-}
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
-FUZZ_SECONDS=${FUZZ_SECONDS:-45}
+FUZZ_SECONDS=${FUZZ_SECONDS:-25}
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -58,16 +58,38 @@ run_tests() {  # dir
   (cd "$1" && ctest --output-on-failure -j "$JOBS")
 }
 
+# Seeds for one fuzz target, copied into a fresh folder (libFuzzer adds to its corpus).
+fuzz_seeds() {  # target dir
+  case "$1" in
+    er7_fuzz | pcd01_fuzz | mllp_frame_fuzz)
+      cp "$ROOT"/mappers/testdata/pcd01/*.hl7 "$2"/
+      if [[ -d "$ROOT/../shared/data/hl7v2" ]]; then cp "$ROOT"/../shared/data/hl7v2/*.hl7 "$2"/; fi
+      ;;
+    phd_fuzz)
+      cp "$ROOT"/mappers/testdata/phd/*.apdus "$2"/ 2>/dev/null || true
+      if [[ -d "$ROOT/../shared/data/ieee11073/phd_20601_apdu" ]]; then
+        cp "$ROOT"/../shared/data/ieee11073/phd_20601_apdu/*.bin "$2"/
+      fi
+      ;;
+    ucum_fuzz)
+      printf 'mg/dL' >"$2/a"
+      printf '10*3/uL' >"$2/b"
+      printf 'kg.m/s2' >"$2/c"
+      printf '[degF]' >"$2/d"
+      ;;
+  esac
+}
+
 fuzz() {
-  say "fuzzing (${FUZZ_SECONDS}s per target, clang libFuzzer + ASan/UBSan)"
+  local targets=(er7_fuzz pcd01_fuzz mllp_frame_fuzz phd_fuzz ucum_fuzz)
+  say "fuzzing (${FUZZ_SECONDS}s per target, clang libFuzzer + ASan/UBSan): ${targets[*]}"
   CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DFHIRBRIDGE_FUZZ=ON >/dev/null
-  cmake --build "$BUILD_DIR-fuzz" -j "$JOBS" --target er7_fuzz pcd01_fuzz
+  cmake --build "$BUILD_DIR-fuzz" -j "$JOBS" --target "${targets[@]}"
   local seeds
-  for target in er7_fuzz pcd01_fuzz; do
+  for target in "${targets[@]}"; do
     seeds=$(mktemp -d)
-    cp "$ROOT"/mappers/testdata/pcd01/*.hl7 "$seeds"/
-    if [[ -d "$ROOT/../shared/data/hl7v2" ]]; then cp "$ROOT"/../shared/data/hl7v2/*.hl7 "$seeds"/; fi
+    fuzz_seeds "$target" "$seeds"
     "$(find "$BUILD_DIR-fuzz" -type f -name "$target" -perm -u+x | head -n 1)" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
       -print_final_stats=1 "$seeds" 2>&1 | tail -n 12
     rm -rf "$seeds"
@@ -84,11 +106,13 @@ check_format() {
 case "$MODE" in
   run)
     install_missing
+    say "fetching the FHIR definitions and the test FHIR server (npm ci)"
+    (cd conformance/fhir-server && npm ci --no-audit --no-fund --loglevel=error)
     say "building"
     configure_and_build "$BUILD_DIR"
-    say "fhirbridge convert on the bundled sample (docs/examples/)"
-    exec "$BUILD_DIR/engine/app/fhirbridge" convert --config docs/examples/bedside-monitors.json \
-      docs/examples/pcd01-bedside-monitor.hl7
+    say "fhirbridge run on its embedded defaults: MLLP on 127.0.0.1:2575, admin API on" \
+      "127.0.0.1:8080, store and outbox under ./var (Ctrl-C stops it)"
+    exec "$BUILD_DIR/engine/app/fhirbridge" run
     ;;
   test)
     install_missing

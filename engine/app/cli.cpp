@@ -13,9 +13,15 @@ constexpr const char* kUsage =
     "usage: fhirbridge <command> [options]\n"
     "\n"
     "commands:\n"
+    "  run [--config FILE]  run the service (sources, store, pipeline, admin API) until\n"
+    "                      SIGTERM/SIGINT; without --config on the embedded defaults\n"
     "  convert [--format hl7v2] [--config FILE] [--source NAME] [--assume-timezone ZONE] "
     "[FILE|-]\n"
     "                      one FHIR transaction Bundle per input message, NDJSON on stdout\n"
+    "  validate [--load FILE]... [--profile URL]... FILE|-\n"
+    "                      validate FHIR JSON or XML; prints an OperationOutcome\n"
+    "  fhirpath [--input FILE|-] [--] EXPRESSION\n"
+    "                      evaluate FHIRPath on a FHIR JSON or XML resource; JSON result\n"
     "  check-config FILE   validate a configuration; lists every problem\n"
     "  config-docs         print docs/configuration.md, generated from the settings table\n"
     "  version             print the version\n";
@@ -49,7 +55,10 @@ int RunCli(int argc, char** argv) {
   }
   const std::string command = args[0];
   args.erase(args.begin());
+  if (command == "run") return RunService(args, std::cerr);
   if (command == "convert") return RunConvert(args, std::cin, std::cout, std::cerr);
+  if (command == "validate") return RunValidate(args, std::cin, std::cout, std::cerr);
+  if (command == "fhirpath") return RunFhirpath(args, std::cin, std::cout, std::cerr);
   if (command == "check-config") return RunCheckConfig(args, std::cout, std::cerr);
   if (command == "config-docs") return RunConfigDocs(std::cout);
   if (command == "version" || command == "--version") {

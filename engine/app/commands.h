@@ -15,11 +15,29 @@ namespace fhirbridge::app {
 int RunConvert(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
                std::ostream& err);
 
+/// fhirbridge run [--config FILE]: runs the service until SIGTERM/SIGINT (engine/app/registry.cpp
+/// builds it from the configuration, or from the embedded defaults without --config). 0 after a
+/// clean stop; 1 when the configuration or start-up fails (the reason on `err`).
+int RunService(const std::vector<std::string>& args, std::ostream& err);
+
 /// fhirbridge check-config FILE: 0 when valid, 1 with every problem listed on `err`.
 int RunCheckConfig(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 /// fhirbridge config-docs: prints docs/configuration.md as generated from the schema.
 int RunConfigDocs(std::ostream& out);
+
+/// fhirbridge validate [--load FILE]... [--profile URL]... [--security-checks] FILE|-: FHIR JSON
+/// or XML in, an OperationOutcome on `out`; 0 when no issue is an error or fatal, 1 otherwise,
+/// 2 on a usage or set-up problem.
+int RunValidate(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+                std::ostream& err);
+
+/// fhirbridge fhirpath [--input FILE|-] [--allow-unordered] [--] EXPRESSION: the result as a
+/// JSON array of {"type", "value"} items on `out`; 2 with the reason on `err` for an invalid
+/// expression or an evaluation error, 1 for an unreadable input. trace() output goes to `err`.
+/// Order-dependent functions on children()/descendants() are errors unless --allow-unordered.
+int RunFhirpath(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+                std::ostream& err);
 
 /// Dispatches argv to a subcommand.
 int RunCli(int argc, char** argv);

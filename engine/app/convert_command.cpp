@@ -1,3 +1,5 @@
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -8,6 +10,7 @@
 #include "engine/app/mapping_options.h"
 #include "fhirbridge/config.h"
 #include "mappers/pcd01_mapper.h"
+#include "mappers/phd_mapper.h"
 #include "mappers/terminology.h"
 
 namespace fhirbridge::app {
@@ -15,7 +18,7 @@ namespace fhirbridge::app {
 namespace {
 
 constexpr const char* kConvertUsage =
-    "usage: fhirbridge convert [--format hl7v2] [--config FILE] [--source NAME]\n"
+    "usage: fhirbridge convert [--format hl7v2|phd] [--config FILE] [--source NAME]\n"
     "                          [--assume-timezone ZONE] [FILE|-]\n";
 
 struct ConvertArgs {
@@ -51,8 +54,8 @@ std::string ParseArgs(const std::vector<std::string>& args, ConvertArgs& out) {
       have_input = true;
     }
   }
-  if (out.format != "hl7v2")
-    return "--format " + out.format + " is not available in this build (formats: hl7v2)";
+  if (out.format != "hl7v2" && out.format != "phd")
+    return "--format " + out.format + " is not available in this build (formats: hl7v2, phd)";
   return {};
 }
 
@@ -111,6 +114,46 @@ std::string Context(std::size_t index, std::string_view control_id) {
   return c;
 }
 
+// The receive time of every APDU of a capture (which keeps none): the file's modification time,
+// or now for stdin (docs/connector-phd.md).
+std::int64_t CaptureTimeUs(const std::string& name) {
+  using namespace std::chrono;
+  std::error_code ec;
+  if (name != "-") {
+    const auto t = std::filesystem::last_write_time(name, ec);
+    if (!ec) return duration_cast<microseconds>(file_clock::to_sys(t).time_since_epoch()).count();
+  }
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// --format phd: the input is a captured agent->manager APDU stream, replayed through a manager
+// session; one Bundle per scan report.
+int ConvertPhd(const ConvertArgs& args, const mappers::Terminology& terms,
+               const mappers::Pcd01Options& options, const std::string& input, std::ostream& out,
+               std::ostream& err) {
+  const mappers::PhdMapper mapper(terms, PhdOptionsFor(options));
+  const std::vector<mappers::Mapped> results = mapper.MapStream(input, CaptureTimeUs(args.input));
+  int status = 0;
+  for (const mappers::Mapped& mapped : results) {
+    if (mapped.ok()) {
+      out << mapped.bundle << '\n';
+      for (const DataIssue& issue : mapped.issues) {
+        err << "convert: " << mapped.control_id << ": " << SeverityCode(issue.severity) << " at "
+            << issue.location << ": " << issue.text << "\n";
+      }
+    } else {
+      out << mappers::RenderOperationOutcome(mapped.issues, mapped.control_id) << '\n';
+      status = 1;
+    }
+  }
+  if (results.empty()) {
+    err << "convert: the input holds no measurement report\n";
+    status = 1;
+  }
+  out.flush();
+  return status;
+}
+
 }  // namespace
 
 int RunConvert(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
@@ -135,6 +178,7 @@ int RunConvert(const std::vector<std::string>& argv, std::istream& in, std::ostr
     err << "convert: " << input.status().message() << "\n";
     return 2;
   }
+  if (args.format == "phd") return ConvertPhd(args, *terms, *options, *input, out, err);
   const mappers::Pcd01Mapper mapper(*terms, std::move(options).value());
   // Messages and framing problems, merged by their offset so each problem prints in its place.
   const hl7v2::SplitResult split = hl7v2::SplitMessagesReporting(*input);

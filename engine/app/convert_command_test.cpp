@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -83,8 +84,25 @@ BOOST_AUTO_TEST_CASE(empty_input_is_an_error) {
   BOOST_TEST(r.err.find("no message") != std::string::npos);
 }
 
+// --format phd: a captured 20601 stream (Annex H pulse oximeter) -> one Bundle per scan report.
+BOOST_AUTO_TEST_CASE(phd_capture_converts) {
+  std::string capture;
+  for (const char* name : {"H211_ID_0190", "H241_ID_0190", "rx_rlrq_normal"}) {
+    std::ifstream in(
+        std::string(FHIRBRIDGE_SHARED_DIR) + "/data/ieee11073/phd_20601_apdu/" + name + ".bin",
+        std::ios::binary);
+    capture += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  const Run r = Convert({"--format", "phd", "--assume-timezone", "UTC"}, capture);
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(r.out.find(R"("effectiveDateTime":"2007-12-06T12:10:00+00:00")") != std::string::npos);
+  const Run cut = Convert({"--format", "phd"}, capture.substr(0, 30));
+  BOOST_TEST(cut.status == 1);
+  BOOST_TEST(cut.out.find("truncated APDU at byte 0") != std::string::npos, cut.out);
+}
+
 BOOST_AUTO_TEST_CASE(bad_arguments_exit_two) {
-  BOOST_TEST(Convert({"--format", "phd"}, "").status == 2);
+  BOOST_TEST(Convert({"--format", "bogus"}, "").status == 2);
   BOOST_TEST(Convert({"--bogus"}, "").status == 2);
   BOOST_TEST(Convert({"a.hl7", "b.hl7"}, "").status == 2);
   BOOST_TEST(Convert({"--config"}, "").status == 2);

@@ -8,6 +8,15 @@ Result<std::shared_ptr<const TimeZone>> LoadZone(const std::string& name) {
   return zone;
 }
 
+mappers::PhdOptions PhdOptionsFor(const mappers::Pcd01Options& source) {
+  mappers::PhdOptions options;
+  options.source_name = source.source_name;
+  options.assume_timezone = source.assume_timezone;
+  options.deliver_test_data = source.deliver_test_data;
+  options.observation_identifier_system = source.observation_identifier_system;
+  return options;
+}
+
 Result<mappers::Pcd01Options> Pcd01OptionsFor(const ConfigNode& source) {
   mappers::Pcd01Options options;
   options.source_name = source.GetString("name");

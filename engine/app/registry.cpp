@@ -7,6 +7,7 @@
 #include "connectors/mllp/hl7v2_handler.h"
 #include "connectors/mllp/server.h"
 #include "engine/app/mapping_options.h"
+#include "engine/app/validating_mapper.h"
 #include "engine/service/file_sink.h"
 #include "engine/store/sqlite_store.h"
 #include "mappers/pcd01_mapper.h"
@@ -29,7 +30,7 @@ class Pcd01PipelineMapper final : public Mapper {
     MapOutput out;
     out.lane = std::move(mapped.lane_key);
     out.resource_count = static_cast<std::int64_t>(mapped.resource_count);
-    if (!mapped.issues.empty()) out.outcome = mappers::RenderOperationOutcome(mapped.issues);
+    out.issues = std::move(mapped.issues);
     if (mapped.awaiting_patient) {
       out.result = MapOutput::Result::kHeld;
     } else if (mapped.ok()) {
@@ -47,13 +48,18 @@ class Pcd01PipelineMapper final : public Mapper {
 };
 
 Result<std::shared_ptr<const Mapper>> MapperFor(
-    const ConfigNode& source, const std::shared_ptr<const mappers::Terminology>& terminology) {
+    const ConfigNode& source, const std::shared_ptr<const mappers::Terminology>& terminology,
+    const std::shared_ptr<const validator::Validator>& validator) {
   const std::string& format = source.GetString("format");
   if (format == "hl7v2") {
     Result<mappers::Pcd01Options> options = Pcd01OptionsFor(source);
     if (!options.ok()) return options.status();
+    auto pcd01 = std::make_shared<Pcd01PipelineMapper>(terminology, std::move(options).value());
+    const ValidationPolicy policy = source.GetString("validation") == "warn"
+                                        ? ValidationPolicy::kWarn
+                                        : ValidationPolicy::kEnforce;
     return std::shared_ptr<const Mapper>(
-        std::make_shared<Pcd01PipelineMapper>(terminology, std::move(options).value()));
+        std::make_shared<ValidatingMapper>(std::move(pcd01), validator, policy));
   }
   return Status::FailedPrecondition(source.path() + ".format: " + format +
                                     " sources are not available in this build yet");
@@ -197,12 +203,19 @@ Result<std::unique_ptr<service::Service>> BuildService(const Config& config) {
   if (!terminology.ok()) return terminology.status().WithContext("terminology tables");
   auto shared_terminology =
       std::make_shared<const mappers::Terminology>(std::move(terminology).value());
+  // One validator for every source: R4 and the profiles compiled once, shared by the workers.
+  Result<std::unique_ptr<validator::Definitions>> definitions = validator::Definitions::Embedded();
+  if (!definitions.ok()) return definitions.status().WithContext("FHIR definitions");
+  Result<std::unique_ptr<validator::Validator>> created =
+      validator::Validator::Create(std::move(definitions).value());
+  if (!created.ok()) return created.status().WithContext("FHIR validator");
+  std::shared_ptr<const validator::Validator> validator = std::move(created).value();
   for (const ConfigNode& source : root.Array("sources")) {
     const std::string& name = source.GetString("name");
     Result<std::unique_ptr<Connector>> connector = ConnectorFor(source);
     if (!connector.ok()) return connector.status();
     parts.connectors.push_back(std::move(connector).value());
-    Result<std::shared_ptr<const Mapper>> mapper = MapperFor(source, shared_terminology);
+    Result<std::shared_ptr<const Mapper>> mapper = MapperFor(source, shared_terminology, validator);
     if (!mapper.ok()) return mapper.status();
     service::SourceRoute& route = parts.routes[name];
     route.mapper = std::move(mapper).value();

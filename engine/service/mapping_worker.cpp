@@ -9,31 +9,44 @@ namespace fhirbridge::service {
 
 namespace {
 
-// A minimal OperationOutcome for failures of the pipeline itself (no mapper output to carry).
-MappingRecord Failed(std::int64_t id, std::string_view code, std::string_view text) {
+MappingRecord Failed(std::int64_t id, std::string code, std::string text) {
   MappingRecord record;
   record.message_id = id;
   record.result = MappingRecord::Result::kFailed;
-  JsonWriter w(record.outcome);
+  record.outcome = RenderIssues({DataIssue::Error(std::move(code), "", std::move(text))});
+  return record;
+}
+
+}  // namespace
+
+std::string RenderIssues(const DataIssues& issues) {
+  std::string out;
+  JsonWriter w(out);
   w.BeginObject();
   w.Key("resourceType");
   w.String("OperationOutcome");
   w.Key("issue");
   w.BeginArray();
-  w.BeginObject();
-  w.Key("severity");
-  w.String("error");
-  w.Key("code");
-  w.String(code);
-  w.Key("diagnostics");
-  w.String(text);
-  w.EndObject();
+  for (const DataIssue& issue : issues) {
+    w.BeginObject();
+    w.Key("severity");
+    w.String(SeverityCode(issue.severity));
+    w.Key("code");
+    w.String(issue.code.empty() ? std::string_view("processing") : std::string_view(issue.code));
+    w.Key("diagnostics");
+    w.String(issue.text);
+    if (!issue.location.empty()) {
+      w.Key("location");
+      w.BeginArray();
+      w.String(issue.location);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
   w.EndArray();
   w.EndObject();
-  return record;
+  return out;
 }
-
-}  // namespace
 
 MappingWorker::MappingWorker(MessageStore& store,
                              std::map<std::string, SourceRoute, std::less<>> routes,
@@ -102,7 +115,7 @@ MappingRecord MappingWorker::MapOne(const StoredMessage& message) {
   MappingRecord record;
   record.message_id = message.id;
   record.lane = mapped.lane.empty() ? "source:" + message.source : std::move(mapped.lane);
-  record.outcome = std::move(mapped.outcome);
+  if (!mapped.issues.empty()) record.outcome = RenderIssues(mapped.issues);
   switch (mapped.result) {
     case MapOutput::Result::kHeld:
       record.result = MappingRecord::Result::kHeld;

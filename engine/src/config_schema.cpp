@@ -322,6 +322,11 @@ void AddSources(ConfigSchema& s) {
                           "conditional create.")
             .Default("urn:fhirbridge:observation")
             .Check(CheckUri));
+  s.Add(ConfigKey::Enum("sources[].validation", {"enforce", "warn"},
+                        "What a resource that fails FHIR R4 or its profiles does: enforce sends "
+                        "the message to dead-letter with the OperationOutcome; warn delivers it "
+                        "and keeps the issues with it.")
+            .Default("enforce"));
   s.Add(ConfigKey::Object("sources[].limits",
                           "Limits on one incoming message; a message over "
                           "a limit is refused (AR)."));

@@ -8,14 +8,16 @@
 #include <string>
 #include <string_view>
 
+#include "fhirbridge/issue.h"
+
 namespace fhirbridge {
 
 struct MapOutput {
   enum class Result { kMapped, kFailed, kHeld };
   Result result = Result::kFailed;
-  std::string bundle;   ///< the transaction Bundle (kMapped)
-  std::string outcome;  ///< OperationOutcome JSON of the issues, "" when there are none
-  std::string lane;     ///< delivery lane: hash of patient or device identity, no PHI
+  std::string bundle;  ///< the transaction Bundle (kMapped)
+  DataIssues issues;   ///< warnings, and the errors that prevented a Bundle
+  std::string lane;    ///< delivery lane: hash of patient or device identity, no PHI
   std::int64_t resource_count = 0;
 };
 
