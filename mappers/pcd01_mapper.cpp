@@ -126,33 +126,4 @@ Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
   return out;
 }
 
-std::string RenderOperationOutcome(const DataIssues& issues, std::string_view context) {
-  std::string out;
-  JsonWriter w(out);
-  w.BeginObject();
-  w.KeyString("resourceType", "OperationOutcome");
-  w.Key("issue");
-  w.BeginArray();
-  for (const DataIssue& issue : issues) {
-    w.BeginObject();
-    w.KeyString("severity", SeverityCode(issue.severity));
-    w.KeyString("code", issue.code.empty() ? std::string_view("processing") : issue.code);
-    w.Key("details");
-    w.BeginObject();
-    w.KeyString("text", issue.text);
-    w.EndObject();
-    if (!context.empty()) w.KeyString("diagnostics", context);
-    if (!issue.location.empty()) {
-      w.Key("location");
-      w.BeginArray();
-      w.String(issue.location);
-      w.EndArray();
-    }
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return out;
-}
-
 }  // namespace fhirbridge::mappers

@@ -80,8 +80,7 @@ class Pcd01Mapper {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Renders issues as a FHIR R4 OperationOutcome (one line of JSON). `context` (e.g. "message 3,
-/// MSH-10 ABC") is prefixed to each issue's diagnostics when non-empty.
-std::string RenderOperationOutcome(const DataIssues& issues, std::string_view context = {});
+/// OperationOutcomes of mapping issues are rendered by the engine's shared renderer.
+using fhirbridge::RenderOperationOutcome;
 
 }  // namespace fhirbridge::mappers

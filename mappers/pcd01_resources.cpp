@@ -1,4 +1,5 @@
 #include "mappers/pcd01_resources.h"
+#include "mappers/fhir_json.h"
 
 #include <algorithm>
 #include <charconv>
@@ -39,26 +40,6 @@ std::string ReferenceMember(std::string_view key, std::string_view uuid) {
   return m;
 }
 
-void WriteRequest(JsonWriter& w, std::string_view type, std::string_view system,
-                  std::string_view value) {
-  w.Key("request");
-  w.BeginObject();
-  w.KeyString("method", "POST");
-  w.KeyString("url", type);
-  w.KeyString("ifNoneExist", IdentifierQuery(system, value));
-  w.EndObject();
-}
-
-void WriteIdentifier(JsonWriter& w, std::string_view system, std::string_view value) {
-  w.Key("identifier");
-  w.BeginArray();
-  w.BeginObject();
-  w.KeyString("system", system);
-  w.KeyString("value", value);
-  w.EndObject();
-  w.EndArray();
-}
-
 void WritePatient(Context& ctx, const PatientInfo& patient, std::string_view uuid, JsonWriter& w) {
   w.BeginObject();
   w.KeyString("fullUrl", "urn:uuid:" + std::string(uuid));
@@ -75,7 +56,7 @@ void WritePatient(Context& ctx, const PatientInfo& patient, std::string_view uui
   w.EndArray();
   if (patient.pid) WriteDemographics(ctx, w, *patient.pid);
   w.EndObject();
-  WriteRequest(w, "Patient", patient.id.system, patient.id.value);
+  WriteConditionalCreate(w, "Patient", patient.id.system, patient.id.value);
   w.EndObject();
 }
 
@@ -88,7 +69,7 @@ void WriteDevice(Context& ctx, const DeviceInfo& device, JsonWriter& w) {
   WriteIdentifier(w, device.id.system, device.id.value);
   if (device.declared_by) WriteCodeableConcept(ctx, w, "type", device.declared_by->field(3));
   w.EndObject();
-  WriteRequest(w, "Device", device.id.system, device.id.value);
+  WriteConditionalCreate(w, "Device", device.id.system, device.id.value);
   w.EndObject();
 }
 

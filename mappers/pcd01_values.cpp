@@ -1,4 +1,5 @@
 #include "mappers/pcd01_values.h"
+#include "mappers/fhir_json.h"
 
 #include <algorithm>
 #include <array>
@@ -27,19 +28,6 @@ std::size_t MdcTriplet(const Parts& cwe) {
   if (cwe[3] == "MDC") return 1;
   if (cwe[6] == "MDC") return 4;
   return 0;
-}
-
-void WriteDataAbsent(JsonWriter& w, std::string_view reason) {
-  w.Key("dataAbsentReason");
-  w.BeginObject();
-  w.Key("coding");
-  w.BeginArray();
-  w.BeginObject();
-  w.KeyString("system", "http://terminology.hl7.org/CodeSystem/data-absent-reason");
-  w.KeyString("code", reason);
-  w.EndObject();
-  w.EndArray();
-  w.EndObject();
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "mappers/phd_resources.h"
+#include "mappers/fhir_json.h"
 
 #include "mappers/fhir_values.h"
 #include "mappers/v2_datatypes.h"
@@ -63,19 +64,6 @@ void WriteCode(JsonWriter& w, const Terminology& terms, std::uint32_t code, cons
   w.EndObject();
 }
 
-void WriteDataAbsent(JsonWriter& w, std::string_view reason) {
-  w.Key("dataAbsentReason");
-  w.BeginObject();
-  w.Key("coding");
-  w.BeginArray();
-  w.BeginObject();
-  w.KeyString("system", "http://terminology.hl7.org/CodeSystem/data-absent-reason");
-  w.KeyString("code", reason);
-  w.EndObject();
-  w.EndArray();
-  w.EndObject();
-}
-
 // valueQuantity of one value, or dataAbsentReason for a reserved value or a status that says
 // there is none. `vital` picks the unit spelling the profile wants ({beat}/min -> /min).
 void WriteValue(JsonWriter& w, const Terminology& terms, const phd::NumericValue* value,
@@ -126,26 +114,6 @@ void WriteMeta(JsonWriter& w, const PlannedObservation& p) {
     w.EndArray();
   }
   w.EndObject();
-}
-
-void WriteRequest(JsonWriter& w, std::string_view type, std::string_view system,
-                  std::string_view value) {
-  w.Key("request");
-  w.BeginObject();
-  w.KeyString("method", "POST");
-  w.KeyString("url", type);
-  w.KeyString("ifNoneExist", pcd01::IdentifierQuery(system, value));
-  w.EndObject();
-}
-
-void WriteIdentifier(JsonWriter& w, std::string_view system, std::string_view value) {
-  w.Key("identifier");
-  w.BeginArray();
-  w.BeginObject();
-  w.KeyString("system", system);
-  w.KeyString("value", value);
-  w.EndObject();
-  w.EndArray();
 }
 
 void WriteComponents(JsonWriter& w, const WriteContext& ctx, const PlannedObservation& p) {
@@ -200,7 +168,7 @@ void WritePatientEntry(JsonWriter& w, std::string_view system, std::string_view 
   w.KeyString("resourceType", "Patient");
   WriteIdentifier(w, system, value);
   w.EndObject();
-  WriteRequest(w, "Patient", system, value);
+  WriteConditionalCreate(w, "Patient", system, value);
   w.EndObject();
 }
 
@@ -241,7 +209,7 @@ void WriteDeviceEntry(JsonWriter& w, const Terminology& terms, const phd::Device
     w.EndArray();
   }
   w.EndObject();
-  WriteRequest(w, "Device", kEui64System, eui64_hex);
+  WriteConditionalCreate(w, "Device", kEui64System, eui64_hex);
   w.EndObject();
 }
 
@@ -266,7 +234,7 @@ void WriteObservationEntry(JsonWriter& w, const WriteContext& ctx, const Planned
   w.RawMembers(ctx.device_member);
   if (components) WriteComponents(w, ctx, p);
   w.EndObject();
-  WriteRequest(w, "Observation", ctx.options.observation_identifier_system, p.identity);
+  WriteConditionalCreate(w, "Observation", ctx.options.observation_identifier_system, p.identity);
   w.EndObject();
 }
 

@@ -151,9 +151,9 @@ std::vector<std::string> ExpectedBundles(const std::string& config_path,
   return bundles;
 }
 
-// Sends messages[i] for every i in `todo` over `connections` connections; returns which got AA.
+// Sends messages[i] for every i in `indices` over `connections` connections; returns which got AA.
 std::set<std::size_t> SendAll(int port, const std::vector<std::string>& messages,
-                              const std::vector<std::size_t>& todo, int connections,
+                              const std::vector<std::size_t>& indices, int connections,
                               std::atomic<int>* acked_counter) {
   std::mutex mutex;
   std::set<std::size_t> acked;
@@ -165,12 +165,12 @@ std::set<std::size_t> SendAll(int port, const std::vector<std::string>& messages
       options.timeout = 5s;
       auto client = mllp::MllpClient::Connect(options);
       if (!client.ok()) return;
-      for (std::size_t k = static_cast<std::size_t>(c); k < todo.size(); k += connections) {
-        auto ack = (*client)->Exchange(messages[todo[k]]);
+      for (std::size_t k = static_cast<std::size_t>(c); k < indices.size(); k += connections) {
+        auto ack = (*client)->Exchange(messages[indices[k]]);
         if (!ack.ok()) return;  // the service went away
         if (AckCode(*ack) == "AA") {
           std::lock_guard lock(mutex);
-          acked.insert(todo[k]);
+          acked.insert(indices[k]);
           if (acked_counter) ++*acked_counter;
         }
       }

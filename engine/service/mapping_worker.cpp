@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-#include "fhirbridge/json_writer.h"
 #include "fhirbridge/log.h"
 
 namespace fhirbridge::service {
@@ -13,40 +12,11 @@ MappingRecord Failed(std::int64_t id, std::string code, std::string text) {
   MappingRecord record;
   record.message_id = id;
   record.result = MappingRecord::Result::kFailed;
-  record.outcome = RenderIssues({DataIssue::Error(std::move(code), "", std::move(text))});
+  record.outcome = RenderOperationOutcome({DataIssue::Error(std::move(code), "", std::move(text))});
   return record;
 }
 
 }  // namespace
-
-std::string RenderIssues(const DataIssues& issues) {
-  std::string out;
-  JsonWriter w(out);
-  w.BeginObject();
-  w.Key("resourceType");
-  w.String("OperationOutcome");
-  w.Key("issue");
-  w.BeginArray();
-  for (const DataIssue& issue : issues) {
-    w.BeginObject();
-    w.Key("severity");
-    w.String(SeverityCode(issue.severity));
-    w.Key("code");
-    w.String(issue.code.empty() ? std::string_view("processing") : std::string_view(issue.code));
-    w.Key("diagnostics");
-    w.String(issue.text);
-    if (!issue.location.empty()) {
-      w.Key("location");
-      w.BeginArray();
-      w.String(issue.location);
-      w.EndArray();
-    }
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return out;
-}
 
 MappingWorker::MappingWorker(MessageStore& store,
                              std::map<std::string, SourceRoute, std::less<>> routes,
@@ -115,7 +85,7 @@ MappingRecord MappingWorker::MapOne(const StoredMessage& message) {
   MappingRecord record;
   record.message_id = message.id;
   record.lane = mapped.lane.empty() ? "source:" + message.source : std::move(mapped.lane);
-  if (!mapped.issues.empty()) record.outcome = RenderIssues(mapped.issues);
+  if (!mapped.issues.empty()) record.outcome = RenderOperationOutcome(mapped.issues);
   switch (mapped.result) {
     case MapOutput::Result::kHeld:
       record.result = MappingRecord::Result::kHeld;

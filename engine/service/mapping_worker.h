@@ -25,9 +25,6 @@ struct SourceRoute {
   std::vector<std::string> destinations;  ///< from every route naming the source
 };
 
-/// The issues as a FHIR OperationOutcome (one line of JSON), as kept with a message in the store.
-std::string RenderIssues(const DataIssues& issues);
-
 class MappingWorker {
  public:
   using Clock = std::function<std::int64_t()>;

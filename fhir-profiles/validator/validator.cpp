@@ -8,7 +8,6 @@
 #include "fhir-profiles/validator/fhirpath_invariants.h"
 #include "fhir-profiles/validator/walker.h"
 #include "fhir-profiles/validator/xml_reader.h"
-#include "fhirbridge/json_writer.h"
 
 namespace fhirbridge::validator {
 
@@ -70,48 +69,11 @@ std::size_t Outcome::ErrorCount() const {
 }
 
 std::string Outcome::ToJson() const {
-  std::string out;
-  JsonWriter w(out);
-  w.BeginObject();
-  w.Key("resourceType");
-  w.String("OperationOutcome");
-  w.Key("issue");
-  w.BeginArray();
   if (issues.empty()) {
-    w.BeginObject();
-    w.Key("severity");
-    w.String("information");
-    w.Key("code");
-    w.String("informational");
-    w.Key("details");
-    w.BeginObject();
-    w.Key("text");
-    w.String("All OK");
-    w.EndObject();
-    w.EndObject();
+    return RenderOperationOutcome({DataIssue::Info("informational", "", "All OK")}, {},
+                                  IssuePath::kExpression);
   }
-  for (const DataIssue& i : issues) {
-    w.BeginObject();
-    w.Key("severity");
-    w.String(SeverityCode(i.severity));
-    w.Key("code");
-    w.String(i.code);
-    w.Key("details");
-    w.BeginObject();
-    w.Key("text");
-    w.String(i.text);
-    w.EndObject();
-    if (!i.location.empty()) {
-      w.Key("expression");
-      w.BeginArray();
-      w.String(i.location);
-      w.EndArray();
-    }
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return out;
+  return RenderOperationOutcome(issues, {}, IssuePath::kExpression);
 }
 
 Validator::Validator(std::unique_ptr<Definitions> defs) : defs_(std::move(defs)) {}

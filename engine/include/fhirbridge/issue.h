@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fhirbridge {
@@ -30,5 +31,15 @@ struct DataIssue {
 const char* SeverityCode(DataIssue::Severity severity);
 
 using DataIssues = std::vector<DataIssue>;
+
+/// Where an issue's `location` goes in the OperationOutcome: `location` for positions in the
+/// input message (OBX[3]-5), `expression` for FHIRPath element paths (Observation.status).
+enum class IssuePath { kLocation, kExpression };
+
+/// The issues as a FHIR R4 OperationOutcome, one line of JSON: severity, code ("processing" when
+/// empty), details.text, `diagnostics` on every issue when non-empty (e.g. "message 3 (MSH-10
+/// X)"), and the location as `path` says.
+std::string RenderOperationOutcome(const DataIssues& issues, std::string_view diagnostics = {},
+                                   IssuePath path = IssuePath::kLocation);
 
 }  // namespace fhirbridge
