@@ -122,10 +122,11 @@ std::size_t Dispatcher::RunOnce() {
 
 std::size_t Dispatcher::Record(const std::vector<OutboxItem>& batch, SinkResult& result,
                                std::int64_t now) {
-  std::vector<std::int64_t> delivered;
+  std::vector<DeliveredRow> delivered;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (result.outcomes[i].kind == DeliveryOutcome::Kind::kDelivered) {
-      delivered.push_back(batch[i].id);
+    DeliveryOutcome& outcome = result.outcomes[i];
+    if (outcome.kind == DeliveryOutcome::Kind::kDelivered) {
+      delivered.push_back({batch[i].id, outcome.http_status, std::move(outcome.server_ids)});
     }
   }
   if (!delivered.empty() || result.checkpoint) {
@@ -157,7 +158,8 @@ std::size_t Dispatcher::Record(const std::vector<OutboxItem>& batch, SinkResult&
            LogField::Count("http_status", outcome.http_status),
            LogField::Duration("wait", std::chrono::microseconds(wait))});
     } else if (outcome.kind == DeliveryOutcome::Kind::kPermanent) {
-      status = store_.RecordDeadLetter(item.id, now, outcome.reason, outcome.outcome);
+      status = store_.RecordDeadLetter(item.id, now, outcome.reason, outcome.http_status,
+                                       outcome.outcome);
       dead_.Add();
       Logger::Global().Error(
           "delivery.dead_letter",

@@ -72,6 +72,19 @@ CREATE TABLE audit(
   detail TEXT);
 )sql";
 
+// Version 2 (router): what each delivery got from the server, and the dead-letter life cycle
+// (open → reprocessed | discarded, by whom). A reprocessed message is mapped again; while
+// `redo_destinations` is set (comma-separated names), its new outbox rows go only there.
+constexpr std::string_view kVersion2 = R"sql(
+ALTER TABLE outbox ADD COLUMN http_status INTEGER;
+ALTER TABLE outbox ADD COLUMN server_ids TEXT;
+ALTER TABLE dead_letters ADD COLUMN http_status INTEGER;
+ALTER TABLE dead_letters ADD COLUMN resolved_at_us INTEGER;
+ALTER TABLE dead_letters ADD COLUMN resolved_by TEXT;
+ALTER TABLE messages ADD COLUMN redo_destinations TEXT;
+CREATE INDEX dead_letters_open ON dead_letters(id) WHERE status = 0;
+)sql";
+
 Result<int> CurrentVersion(SqliteDb& db) {
   FHIRBRIDGE_RETURN_IF_ERROR(
       db.Exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
@@ -97,6 +110,7 @@ Status MigrateSchema(SqliteDb& db) {
                                       "): run the newer fhirbridge or restore a backup");
   }
   if (*version < 1) FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion1));
+  if (*version < 2) FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion2));
   FHIRBRIDGE_RETURN_IF_ERROR(db.Exec("INSERT INTO meta(key, value) VALUES('schema_version', '" +
                                      std::to_string(kSchemaVersion) +
                                      "') ON CONFLICT(key) DO UPDATE SET value = excluded.value"));

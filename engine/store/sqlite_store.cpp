@@ -210,7 +210,27 @@ Status SqliteStore::Reject(Message message, std::string_view reason) {
   return Write([&] { return InsertRejected(message, reason); });
 }
 
+Result<std::vector<std::string>> SqliteStore::RedoDestinations(
+    std::int64_t message_id, const std::vector<std::string>& routed) {
+  Statement& q = w_->find_redo;
+  q.Bind(1, message_id);
+  Result<bool> row = q.Step();
+  const bool limited = row.ok() && *row && !q.IsNull(0);
+  const std::string redo = limited ? q.Text(0) : std::string();
+  q.Reset();
+  if (!row.ok()) return row.status();
+  if (!limited) return routed;
+  std::vector<std::string> out;
+  for (const std::string& destination : routed) {
+    const std::string needle = "," + destination + ",";
+    if (("," + redo + ",").find(needle) != std::string::npos) out.push_back(destination);
+  }
+  return out;
+}
+
 Status SqliteStore::ApplyMapping(const MappingRecord& r, std::int64_t now_us) {
+  Result<std::vector<std::string>> destinations = RedoDestinations(r.message_id, r.destinations);
+  if (!destinations.ok()) return destinations.status();
   Statement& update = w_->record_mapping;
   update.Bind(1, MessageStatusCode(r.result)).Bind(2, now_us).Bind(3, r.lane);
   if (r.bundle.empty()) {
@@ -222,7 +242,7 @@ Status SqliteStore::ApplyMapping(const MappingRecord& r, std::int64_t now_us) {
   FHIRBRIDGE_RETURN_IF_ERROR(update.Run());
   if (writer_->Changes() != 1) return Status::Ok();  // mapped before: nothing to add
   if (r.result == MappingRecord::Result::kMapped) {
-    for (const std::string& destination : r.destinations) {
+    for (const std::string& destination : *destinations) {
       Statement& outbox = w_->insert_outbox;
       outbox.Bind(1, destination).Bind(2, r.message_id).Bind(3, r.lane).Bind(4, now_us);
       FHIRBRIDGE_RETURN_IF_ERROR(outbox.Run());
@@ -244,15 +264,21 @@ Status SqliteStore::RecordMappings(const std::vector<MappingRecord>& records, st
 }
 
 Status SqliteStore::RecordDelivered(std::string_view destination,
-                                    const std::vector<std::int64_t>& ids, std::int64_t now_us,
+                                    const std::vector<DeliveredRow>& rows, std::int64_t now_us,
                                     const std::optional<SinkCheckpoint>& checkpoint) {
   return Write([&]() -> Status {
-    for (std::int64_t id : ids) {
+    for (const DeliveredRow& row : rows) {
       Statement& q = w_->mark_delivered;
-      q.Bind(1, now_us).Bind(2, id).Bind(3, destination);
+      q.Bind(1, now_us).Bind(2, std::int64_t{row.http_status});
+      if (row.server_ids.empty()) {
+        q.BindNull(3);
+      } else {
+        q.Bind(3, row.server_ids);
+      }
+      q.Bind(4, row.id).Bind(5, destination);
       FHIRBRIDGE_RETURN_IF_ERROR(q.Run());
       FHIRBRIDGE_RETURN_IF_ERROR(
-          Audit(now_us, "message.delivered", destination, 0, std::to_string(id)));
+          Audit(now_us, "message.delivered", destination, 0, std::to_string(row.id)));
     }
     if (checkpoint) {
       Statement& q = w_->put_sink_state;
@@ -273,16 +299,64 @@ Status SqliteStore::RecordRetry(std::int64_t id, std::int64_t next_attempt_us,
 }
 
 Status SqliteStore::RecordDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view reason,
-                                     std::string_view outcome) {
+                                     int http_status, std::string_view outcome) {
   return Write([&]() -> Status {
     Statement& dead = w_->mark_dead;
-    dead.Bind(1, now_us).Bind(2, reason).Bind(3, id);
+    dead.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status}).Bind(4, id);
     FHIRBRIDGE_RETURN_IF_ERROR(dead.Run());
     if (writer_->Changes() != 1) return Status::Ok();
     Statement& letter = w_->insert_dead_letter;
-    letter.Bind(1, now_us).Bind(2, reason).Bind(3, outcome).Bind(4, id);
+    letter.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status});
+    letter.Bind(4, outcome).Bind(5, id);
     return letter.Run();
   });
+}
+
+Status SqliteStore::ResolveDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view actor,
+                                      bool reprocess) {
+  Statement& find = w_->find_dead_letter;
+  find.Bind(1, id);
+  Result<bool> row = find.Step();
+  const bool found = row.ok() && *row;
+  const std::int64_t status = found ? find.Int(0) : 0;
+  const std::int64_t message_id = found ? find.Int(1) : 0;
+  const bool has_destination = found && !find.IsNull(2);
+  const std::string destination = has_destination ? find.Text(2) : std::string();
+  find.Reset();
+  if (!row.ok()) return row.status();
+  if (!found) return Status::NotFound("no dead letter with id " + std::to_string(id));
+  if (status != kDeadOpen) {
+    return Status::FailedPrecondition("dead letter " + std::to_string(id) + " is already " +
+                                      std::string(DeadLetterStatusName(status)));
+  }
+  Statement& resolve = w_->resolve_dead_letter;
+  resolve.Bind(1, reprocess ? kDeadReprocessed : kDeadDiscarded).Bind(2, now_us);
+  resolve.Bind(3, actor).Bind(4, id);
+  FHIRBRIDGE_RETURN_IF_ERROR(resolve.Run());
+  if (reprocess) {
+    Statement& requeue = w_->requeue_message;
+    if (has_destination) {
+      requeue.Bind(1, destination);
+    } else {
+      requeue.BindNull(1);
+    }
+    requeue.Bind(2, message_id);
+    FHIRBRIDGE_RETURN_IF_ERROR(requeue.Run());
+  }
+  const std::string detail =
+      "{\"dead_letter\":" + std::to_string(id) + ",\"actor\":\"" + std::string(actor) + "\"}";
+  return Audit(now_us, reprocess ? "deadletter.reprocessed" : "deadletter.discarded", destination,
+               message_id, detail);
+}
+
+Status SqliteStore::ReprocessDeadLetter(std::int64_t id, std::int64_t now_us,
+                                        std::string_view actor) {
+  return Write([&] { return ResolveDeadLetter(id, now_us, actor, true); });
+}
+
+Status SqliteStore::DiscardDeadLetter(std::int64_t id, std::int64_t now_us,
+                                      std::string_view actor) {
+  return Write([&] { return ResolveDeadLetter(id, now_us, actor, false); });
 }
 
 Status SqliteStore::ProbeWritable() {

@@ -54,13 +54,19 @@ class SqliteStore final : public MessageStore {
   Result<std::vector<OutboxItem>> PendingDeliveries(std::string_view destination,
                                                     std::int64_t after_id,
                                                     std::size_t limit) override;
-  Status RecordDelivered(std::string_view destination, const std::vector<std::int64_t>& ids,
+  Status RecordDelivered(std::string_view destination, const std::vector<DeliveredRow>& rows,
                          std::int64_t now_us,
                          const std::optional<SinkCheckpoint>& checkpoint) override;
   Status RecordRetry(std::int64_t id, std::int64_t next_attempt_us,
                      std::string_view error) override;
   Status RecordDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view reason,
-                          std::string_view outcome) override;
+                          int http_status, std::string_view outcome) override;
+  Result<std::vector<DeadLetterSummary>> ListDeadLetters(std::string_view status,
+                                                         std::int64_t before_id,
+                                                         std::size_t limit) override;
+  Result<DeadLetterDetail> GetDeadLetter(std::int64_t id) override;
+  Status ReprocessDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view actor) override;
+  Status DiscardDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view actor) override;
   Result<std::string> SinkState(std::string_view destination, std::string_view key) override;
   Result<QueueStats> Queue(std::string_view destination) override;
   Result<std::vector<MessageSummary>> ListMessages(std::string_view status, std::int64_t before_id,
@@ -93,6 +99,12 @@ class SqliteStore final : public MessageStore {
   Status InsertMessage(const Message& m, IntakeReceipt& receipt);
   Status InsertRejected(const Message& m, std::string_view reason);
   Status ApplyMapping(const MappingRecord& r, std::int64_t now_us);
+  /// The destinations a re-mapped message still has to reach: all of `routed` unless the
+  /// message was queued again for some of them only (dead-letter reprocessing).
+  Result<std::vector<std::string>> RedoDestinations(std::int64_t message_id,
+                                                    const std::vector<std::string>& routed);
+  Status ResolveDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view actor,
+                           bool reprocess);
   Status Audit(std::int64_t at_us, std::string_view event, std::string_view source,
                std::int64_t message_id, std::string_view detail);
 

@@ -87,4 +87,50 @@ Result<std::vector<MessageSummary>> SqliteStore::ListMessages(std::string_view s
   return out;
 }
 
+namespace {
+
+DeadLetterSummary ReadDeadLetterSummary(Statement& s) {
+  DeadLetterSummary d;
+  d.id = s.Int(0);
+  d.message_id = s.Int(1);
+  d.source = s.Text(2);
+  d.control_id = s.Text(3);
+  d.destination = s.Text(4);
+  d.created_at_us = s.Int(5);
+  d.reason = s.Text(6);
+  d.http_status = static_cast<int>(s.Int(7));
+  d.status = std::string(DeadLetterStatusName(s.Int(8)));
+  d.resolved_at_us = s.Int(9);
+  d.resolved_by = s.Text(10);
+  return d;
+}
+
+}  // namespace
+
+Result<std::vector<DeadLetterSummary>> SqliteStore::ListDeadLetters(std::string_view status,
+                                                                    std::int64_t before_id,
+                                                                    std::size_t limit) {
+  Result<std::int64_t> code = DeadLetterStatusFromName(status);
+  if (!code.ok()) return code.status();
+  std::lock_guard lock(reader_mutex_);
+  Statement& q = r_->list_dead_letters;
+  q.Bind(1, *code).Bind(2, before_id).Bind(3, static_cast<std::int64_t>(limit));
+  std::vector<DeadLetterSummary> out;
+  FHIRBRIDGE_RETURN_IF_ERROR(
+      ForEachRow(q, [&](Statement& s) { out.push_back(ReadDeadLetterSummary(s)); }));
+  return out;
+}
+
+Result<DeadLetterDetail> SqliteStore::GetDeadLetter(std::int64_t id) {
+  std::lock_guard lock(reader_mutex_);
+  Statement& q = r_->get_dead_letter;
+  q.Bind(1, id);
+  std::optional<DeadLetterDetail> found;
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(q, [&](Statement& s) {
+    found = DeadLetterDetail{ReadDeadLetterSummary(s), s.Text(11)};
+  }));
+  if (!found) return Status::NotFound("no dead letter with id " + std::to_string(id));
+  return *std::move(found);
+}
+
 }  // namespace fhirbridge::store

@@ -121,9 +121,10 @@ BOOST_AUTO_TEST_CASE(mapping_creates_an_outbox_row_per_destination_and_delivery_
   BOOST_CHECK_EQUAL((*outbox)[0].payload, record.bundle);
   BOOST_CHECK_EQUAL((*outbox)[0].lane, "lane-1");
   BOOST_CHECK_EQUAL(store->Queue("ehr")->pending, 1);
-  BOOST_REQUIRE(
-      store->RecordDelivered("outbox", {(*outbox)[0].id}, 7, SinkCheckpoint{"file_length", "42"})
-          .ok());
+  BOOST_REQUIRE(store
+                    ->RecordDelivered("outbox", {{(*outbox)[0].id, 0, ""}}, 7,
+                                      SinkCheckpoint{"file_length", "42"})
+                    .ok());
   BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
   BOOST_CHECK_EQUAL(*store->SinkState("outbox", "file_length"), "42");
   BOOST_CHECK_EQUAL(store->Queue("outbox")->pending, 0);
@@ -134,9 +135,83 @@ BOOST_AUTO_TEST_CASE(mapping_creates_an_outbox_row_per_destination_and_delivery_
   ehr = store->PendingDeliveries("ehr", 0, 10);
   BOOST_CHECK_EQUAL((*ehr)[0].attempts, 1);
   BOOST_CHECK_EQUAL((*ehr)[0].next_attempt_us, 1000);
-  BOOST_REQUIRE(store->RecordDeadLetter((*ehr)[0].id, 2000, "HTTP 422", "{}").ok());
+  BOOST_REQUIRE(store->RecordDeadLetter((*ehr)[0].id, 2000, "HTTP 422", 422, "{}").ok());
   BOOST_CHECK(store->PendingDeliveries("ehr", 0, 10)->empty());
   BOOST_CHECK_EQUAL(store->Queue("ehr")->dead, 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_reprocessed_dead_letter_is_mapped_again_for_the_refusing_destination_only) {
+  TempStore t;
+  auto store = t.Open();
+  auto r = store->Accept(Msg("icu", "M1", "bytes"));
+  MappingRecord record;
+  record.message_id = r->message_id;
+  record.lane = "lane-1";
+  record.bundle = R"({"resourceType":"Bundle","v":1})";
+  record.destinations = {"outbox", "ehr"};
+  BOOST_REQUIRE(store->RecordMappings({record}, 5).ok());
+  auto outbox = store->PendingDeliveries("outbox", 0, 10);
+  BOOST_REQUIRE(
+      store->RecordDelivered("outbox", {{(*outbox)[0].id, 201, "Observation/1"}}, 6, std::nullopt)
+          .ok());
+  auto ehr = store->PendingDeliveries("ehr", 0, 10);
+  BOOST_REQUIRE(
+      store->RecordDeadLetter((*ehr)[0].id, 7, "HTTP 422", 422, R"({"resourceType":"x"})").ok());
+
+  auto open = store->ListDeadLetters("open", 0, 10);
+  BOOST_REQUIRE(open.ok());
+  BOOST_REQUIRE_EQUAL(open->size(), 1u);
+  const DeadLetterSummary& letter = (*open)[0];
+  BOOST_CHECK_EQUAL(letter.destination, "ehr");
+  BOOST_CHECK_EQUAL(letter.control_id, "M1");
+  BOOST_CHECK_EQUAL(letter.source, "icu");
+  BOOST_CHECK_EQUAL(letter.http_status, 422);
+  BOOST_CHECK_EQUAL(letter.reason, "HTTP 422");
+  BOOST_CHECK_EQUAL(store->GetDeadLetter(letter.id)->outcome, R"({"resourceType":"x"})");
+  BOOST_CHECK(store->GetDeadLetter(letter.id + 100).status().code() == Status::Code::kNotFound);
+
+  BOOST_REQUIRE(store->ReprocessDeadLetter(letter.id, 8, "cli:tester").ok());
+  // Reprocessing twice is refused: the first one already queued the message again.
+  BOOST_CHECK(store->ReprocessDeadLetter(letter.id, 9, "cli:tester").code() ==
+              Status::Code::kFailedPrecondition);
+  BOOST_CHECK(store->ListDeadLetters("open", 0, 10)->empty());
+  auto done = store->ListDeadLetters("reprocessed", 0, 10);
+  BOOST_REQUIRE_EQUAL(done->size(), 1u);
+  BOOST_CHECK_EQUAL((*done)[0].resolved_by, "cli:tester");
+  BOOST_CHECK_EQUAL((*done)[0].resolved_at_us, 8);
+
+  auto again = store->PendingMappings(10);
+  BOOST_REQUIRE_EQUAL(again->size(), 1u);
+  BOOST_CHECK_EQUAL((*again)[0].id, r->message_id);
+  record.bundle = R"({"resourceType":"Bundle","v":2})";
+  BOOST_REQUIRE(store->RecordMappings({record}, 10).ok());
+  // Only the destination that refused it gets the new mapping; "outbox" had it already.
+  BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
+  ehr = store->PendingDeliveries("ehr", 0, 10);
+  BOOST_REQUIRE_EQUAL(ehr->size(), 1u);
+  BOOST_CHECK_EQUAL((*ehr)[0].payload, record.bundle);
+}
+
+BOOST_AUTO_TEST_CASE(a_discarded_dead_letter_is_closed_and_nothing_is_queued) {
+  TempStore t;
+  auto store = t.Open();
+  auto r = store->Accept(Msg("icu", "F1", "a"));
+  MappingRecord failed;
+  failed.message_id = r->message_id;
+  failed.result = MappingRecord::Result::kFailed;
+  failed.lane = "l";
+  failed.destinations = {"outbox"};
+  failed.outcome = R"({"resourceType":"OperationOutcome"})";
+  BOOST_REQUIRE(store->RecordMappings({failed}, 1).ok());
+  auto open = store->ListDeadLetters("", 0, 10);
+  BOOST_REQUIRE_EQUAL(open->size(), 1u);
+  BOOST_CHECK_EQUAL((*open)[0].destination, "");
+  BOOST_CHECK_EQUAL((*open)[0].status, "open");
+  BOOST_REQUIRE(store->DiscardDeadLetter((*open)[0].id, 2, "admin-token:abc").ok());
+  BOOST_CHECK_EQUAL(store->ListDeadLetters("", 0, 10)->front().status, "discarded");
+  BOOST_CHECK(store->PendingMappings(10)->empty());
+  BOOST_CHECK(store->ListDeadLetters("nonsense", 0, 10).status().code() ==
+              Status::Code::kInvalidArgument);
 }
 
 BOOST_AUTO_TEST_CASE(failed_and_held_mappings_are_listed_without_outbox_rows) {

@@ -30,6 +30,27 @@ std::int64_t MessageStatusCode(MappingRecord::Result result) {
   return kFailed;
 }
 
+std::string_view DeadLetterStatusName(std::int64_t status) {
+  switch (status) {
+    case kDeadOpen:
+      return "open";
+    case kDeadReprocessed:
+      return "reprocessed";
+    case kDeadDiscarded:
+      return "discarded";
+  }
+  return "unknown";
+}
+
+Result<std::int64_t> DeadLetterStatusFromName(std::string_view name) {
+  if (name.empty()) return std::int64_t{-1};
+  for (std::int64_t c : {kDeadOpen, kDeadReprocessed, kDeadDiscarded}) {
+    if (DeadLetterStatusName(c) == name) return c;
+  }
+  return Status::InvalidArgument("unknown dead-letter status \"" + std::string(name) +
+                                 "\" (open, reprocessed, discarded)");
+}
+
 Result<std::int64_t> MessageStatusFromName(std::string_view name) {
   if (name.empty()) return std::int64_t{-1};
   for (std::int64_t c : {kReceived, kMapped, kFailed, kHeld}) {
@@ -69,15 +90,15 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
        "INSERT INTO audit(at_us, event, source, message_id, detail) VALUES(?,?,?,?,?)"},
       {&s->record_mapping,
        "UPDATE messages SET status = ?, mapped_at_us = ?, lane = ?, bundle = ?, outcome = ?, "
-       "resource_count = ? WHERE id = ? AND status = 0"},
+       "resource_count = ?, redo_destinations = NULL WHERE id = ? AND status = 0"},
       {&s->insert_outbox,
        "INSERT INTO outbox(destination, message_id, lane, created_at_us) VALUES(?,?,?,?)"},
       {&s->insert_mapping_dead_letter,
        "INSERT INTO dead_letters(outbox_id, message_id, destination, created_at_us, reason, "
        "outcome) VALUES(NULL, ?, NULL, ?, 'mapping failed', ?)"},
       {&s->mark_delivered,
-       "UPDATE outbox SET status = 1, done_at_us = ?, attempts = attempts + 1 "
-       "WHERE id = ? AND destination = ? AND status = 0"},
+       "UPDATE outbox SET status = 1, done_at_us = ?, attempts = attempts + 1, "
+       "http_status = ?, server_ids = ? WHERE id = ? AND destination = ? AND status = 0"},
       {&s->put_sink_state,
        "INSERT INTO sink_state(destination, key, value) VALUES(?,?,?) "
        "ON CONFLICT(destination, key) DO UPDATE SET value = excluded.value"},
@@ -85,11 +106,25 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
        "UPDATE outbox SET attempts = attempts + 1, next_attempt_us = ?, last_error = ? "
        "WHERE id = ? AND status = 0"},
       {&s->mark_dead,
-       "UPDATE outbox SET status = 2, done_at_us = ?, attempts = attempts + 1, last_error = ? "
-       "WHERE id = ? AND status = 0"},
+       "UPDATE outbox SET status = 2, done_at_us = ?, attempts = attempts + 1, last_error = ?, "
+       "http_status = ? WHERE id = ? AND status = 0"},
       {&s->insert_dead_letter,
        "INSERT INTO dead_letters(outbox_id, message_id, destination, created_at_us, reason, "
-       "outcome) SELECT id, message_id, destination, ?, ?, ? FROM outbox WHERE id = ?"},
+       "http_status, outcome) SELECT id, message_id, destination, ?, ?, ?, ? FROM outbox "
+       "WHERE id = ?"},
+      {&s->find_dead_letter,
+       "SELECT status, message_id, destination FROM dead_letters WHERE id = ?"},
+      {&s->resolve_dead_letter,
+       "UPDATE dead_letters SET status = ?, resolved_at_us = ?, resolved_by = ? "
+       "WHERE id = ? AND status = 0"},
+      // A message queued again for mapping keeps the union of the destinations asked for; NULL
+      // (every routed destination) wins.
+      {&s->requeue_message,
+       "UPDATE messages SET redo_destinations = CASE WHEN ?1 IS NULL THEN NULL "
+       "WHEN status = 0 AND redo_destinations IS NULL THEN NULL "
+       "WHEN status = 0 THEN redo_destinations || ',' || ?1 ELSE ?1 END, status = 0 "
+       "WHERE id = ?2"},
+      {&s->find_redo, "SELECT redo_destinations FROM messages WHERE id = ?"},
       {&s->probe,
        "INSERT INTO meta(key, value) VALUES('probe', '1') "
        "ON CONFLICT(key) DO UPDATE SET value = value"},
@@ -113,6 +148,17 @@ Result<std::unique_ptr<ReaderStatements>> ReaderStatements::Prepare(SqliteDb& db
        "SELECT COUNT(*), COALESCE(MIN(created_at_us), 0) FROM outbox "
        "WHERE destination = ? AND status = 0"},
       {&s->queue_dead, "SELECT COUNT(*) FROM dead_letters WHERE destination IS ? AND status = 0"},
+      {&s->list_dead_letters,
+       "SELECT d.id, d.message_id, m.source, m.control_id, COALESCE(d.destination, ''), "
+       "d.created_at_us, d.reason, COALESCE(d.http_status, 0), d.status, "
+       "COALESCE(d.resolved_at_us, 0), COALESCE(d.resolved_by, '') "
+       "FROM dead_letters d JOIN messages m ON m.id = d.message_id "
+       "WHERE (?1 < 0 OR d.status = ?1) AND (?2 = 0 OR d.id < ?2) ORDER BY d.id DESC LIMIT ?3"},
+      {&s->get_dead_letter,
+       "SELECT d.id, d.message_id, m.source, m.control_id, COALESCE(d.destination, ''), "
+       "d.created_at_us, d.reason, COALESCE(d.http_status, 0), d.status, "
+       "COALESCE(d.resolved_at_us, 0), COALESCE(d.resolved_by, ''), COALESCE(d.outcome, '') "
+       "FROM dead_letters d JOIN messages m ON m.id = d.message_id WHERE d.id = ?"},
       {&s->list_messages,
        "SELECT id, source, control_id, status, received_at_us, COALESCE(mapped_at_us, 0) "
        "FROM messages WHERE (? < 0 OR status = ?) AND (? = 0 OR id < ?) ORDER BY id DESC "

@@ -18,7 +18,15 @@ inline constexpr std::int64_t kMapped = 1;
 inline constexpr std::int64_t kFailed = 2;
 inline constexpr std::int64_t kHeld = 3;
 
+// dead_letters.status
+inline constexpr std::int64_t kDeadOpen = 0;
+inline constexpr std::int64_t kDeadReprocessed = 1;
+inline constexpr std::int64_t kDeadDiscarded = 2;
+
 std::string_view MessageStatusName(std::int64_t status);
+std::string_view DeadLetterStatusName(std::int64_t status);
+/// -1 for "" (any); InvalidArgument for an unknown name.
+Result<std::int64_t> DeadLetterStatusFromName(std::string_view name);
 std::int64_t MessageStatusCode(MappingRecord::Result result);
 /// -1 for "" (any); InvalidArgument for an unknown name.
 Result<std::int64_t> MessageStatusFromName(std::string_view name);
@@ -30,6 +38,7 @@ struct WriterStatements {
   Statement insert_message, find_message, insert_rejected, insert_audit;
   Statement record_mapping, insert_outbox, insert_mapping_dead_letter;
   Statement mark_delivered, put_sink_state, mark_retry, mark_dead, insert_dead_letter;
+  Statement find_dead_letter, resolve_dead_letter, requeue_message, find_redo;
   Statement probe;
 };
 
@@ -37,7 +46,7 @@ struct ReaderStatements {
   static Result<std::unique_ptr<ReaderStatements>> Prepare(SqliteDb& db);
 
   Statement pending_mappings, pending_deliveries, get_sink_state, queue_pending, queue_dead;
-  Statement list_messages;
+  Statement list_messages, list_dead_letters, get_dead_letter;
 };
 
 }  // namespace fhirbridge::store

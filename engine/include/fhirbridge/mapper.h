@@ -7,10 +7,20 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fhirbridge/issue.h"
 
 namespace fhirbridge {
+
+/// What route conditions look at (engine/app route rules). Codes and ids only, never PHI: the
+/// patient's location is a ward/room code, not a name.
+struct RouteFacts {
+  std::string message_type;          ///< e.g. "ORU^R01", "PHD", "SDC", "JSON"
+  std::vector<std::string> codes;    ///< "system|code" of every Observation code (MDC and LOINC)
+  std::string location;              ///< PV1-3 point of care as sent ("ICU^BED12"), "" when none
+  std::vector<std::string> devices;  ///< device identifiers as "system|value" (EUI-64 etc.)
+};
 
 struct MapOutput {
   enum class Result { kMapped, kFailed, kHeld };
@@ -19,6 +29,7 @@ struct MapOutput {
   DataIssues issues;   ///< warnings, and the errors that prevented a Bundle
   std::string lane;    ///< delivery lane: hash of patient or device identity, no PHI
   std::int64_t resource_count = 0;
+  RouteFacts facts;  ///< for conditional routes; filled by every mapper
 };
 
 class Mapper {

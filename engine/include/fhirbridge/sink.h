@@ -26,6 +26,9 @@ struct DeliveryOutcome {
   std::string reason;               ///< short, PHI-free: "HTTP 503", "disk full"
   std::string outcome;              ///< the server's OperationOutcome JSON, when it sent one
   std::int64_t retry_after_us = 0;  ///< the server's Retry-After, 0 = none
+  /// kDelivered: what the server made of it, e.g. the `Type/id/_history/vid` locations of a
+  /// transaction-response, space-separated; kept with the outbox row (no PHI: server ids only).
+  std::string server_ids;
 };
 
 struct SinkResult {

@@ -80,6 +80,35 @@ struct SinkCheckpoint {
   std::string value;
 };
 
+/// One row a sink delivered, with what the server said (no PHI: status and server ids only).
+struct DeliveredRow {
+  std::int64_t id = 0;  ///< the outbox row
+  int http_status = 0;  ///< 0 when not HTTP
+  std::string server_ids;
+};
+
+/// One entry of the dead-letter queue as `deadletter list` shows it: ids, names, times and the
+/// reason, never content.
+struct DeadLetterSummary {
+  std::int64_t id = 0;
+  std::int64_t message_id = 0;
+  std::string source;
+  std::string control_id;
+  std::string destination;  ///< "" when mapping failed (no destination was reached)
+  std::int64_t created_at_us = 0;
+  std::string reason;
+  int http_status = 0;
+  std::string status;  ///< open | reprocessed | discarded
+  std::int64_t resolved_at_us = 0;
+  std::string resolved_by;
+};
+
+/// `deadletter show`: the summary and the server's (or the mapper's) OperationOutcome.
+struct DeadLetterDetail {
+  DeadLetterSummary summary;
+  std::string outcome;
+};
+
 /// The store as the pipeline and the admin API use it. Thread-safe.
 class MessageStore : public Intake {
  public:
@@ -94,15 +123,31 @@ class MessageStore : public Intake {
                                                             std::int64_t after_id,
                                                             std::size_t limit) = 0;
   /// Marks rows delivered (with the sink's checkpoint, when given) in one transaction.
-  virtual Status RecordDelivered(std::string_view destination, const std::vector<std::int64_t>& ids,
-                                 std::int64_t now_us,
+  virtual Status RecordDelivered(std::string_view destination,
+                                 const std::vector<DeliveredRow>& rows, std::int64_t now_us,
                                  const std::optional<SinkCheckpoint>& checkpoint) = 0;
   /// Schedules another attempt of one row.
   virtual Status RecordRetry(std::int64_t id, std::int64_t next_attempt_us,
                              std::string_view error) = 0;
   /// Moves one row to the dead-letter queue with the reason and the server's answer.
   virtual Status RecordDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view reason,
-                                  std::string_view outcome) = 0;
+                                  int http_status, std::string_view outcome) = 0;
+  /// Dead letters in `status` (open | reprocessed | discarded, "" = any), newest first, ids below
+  /// `before_id` (0 = from the newest).
+  virtual Result<std::vector<DeadLetterSummary>> ListDeadLetters(std::string_view status,
+                                                                 std::int64_t before_id,
+                                                                 std::size_t limit) = 0;
+  /// One dead letter with its OperationOutcome; NotFound when there is none with that id.
+  virtual Result<DeadLetterDetail> GetDeadLetter(std::int64_t id) = 0;
+  /// Reprocesses an open dead letter: its message is mapped again from the stored raw bytes (so a
+  /// fixed mapping or configuration applies) and delivered to the destination that refused it
+  /// (every routed destination when mapping had failed). `actor` says who asked (audited).
+  /// NotFound for an unknown id, FailedPrecondition when it is not open.
+  virtual Status ReprocessDeadLetter(std::int64_t id, std::int64_t now_us,
+                                     std::string_view actor) = 0;
+  /// Closes an open dead letter without delivering it (audited with `actor`).
+  virtual Status DiscardDeadLetter(std::int64_t id, std::int64_t now_us,
+                                   std::string_view actor) = 0;
   /// A sink's checkpoint value, or "" when none was recorded.
   virtual Result<std::string> SinkState(std::string_view destination, std::string_view key) = 0;
 
