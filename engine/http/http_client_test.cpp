@@ -1,0 +1,148 @@
+#include "engine/http/http_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include "conformance/testing/fhir_server_process.h"
+
+namespace fhirbridge::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A TCP socket on 127.0.0.1 that listens (the kernel completes handshakes) but never answers.
+struct SilentListener {
+  SilentListener() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd, 16);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd); }
+  int fd;
+  std::uint16_t port;
+};
+
+// A port that was free a moment ago and has no listener now.
+std::uint16_t ClosedPort() {
+  SilentListener l;
+  return l.port;
+}
+
+std::unique_ptr<HttpClient> Client(HttpClientOptions options = {}) {
+  auto client = HttpClient::Create(std::move(options));
+  BOOST_REQUIRE(client.ok());
+  return std::move(client).value();
+}
+
+BOOST_AUTO_TEST_SUITE(http_client)
+
+BOOST_AUTO_TEST_CASE(gets_from_a_real_server_with_headers_and_body) {
+  auto server = testing::FhirServerProcess::Start();
+  BOOST_REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+  auto client = Client();
+  HttpRequest request;
+  request.url = (*server)->base_url() + "/metadata";
+  request.headers.push_back({"Accept", "application/fhir+json"});
+  Result<HttpResponse> response = client->Perform(request);
+  BOOST_REQUIRE_MESSAGE(response.ok(), response.status().ToString());
+  BOOST_TEST(response->status == 200);
+  BOOST_TEST(response->body.find("CapabilityStatement") != std::string::npos);
+  BOOST_REQUIRE(response->Header("content-type") != nullptr);
+  BOOST_TEST(response->Header("content-type")->find("fhir+json") != std::string::npos);
+  // The connection is kept and reused: a second request works the same.
+  BOOST_TEST(client->Perform(request)->status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(runs_requests_in_parallel_and_returns_each_with_its_tag) {
+  auto server = testing::FhirServerProcess::Start();
+  BOOST_REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+  auto client = Client();
+  for (std::uint64_t tag = 1; tag <= 6; ++tag) {
+    HttpRequest request;
+    request.url = (*server)->base_url() + (tag % 2 ? "/metadata" : "/NoSuchType");
+    client->Submit(tag, request);
+  }
+  BOOST_TEST(client->in_flight() == 6u);
+  std::map<std::uint64_t, int> statuses;
+  while (client->in_flight() > 0) {
+    for (HttpCompletion& c : client->Wait()) {
+      BOOST_REQUIRE(c.response.ok());
+      statuses[c.tag] = c.response->status;
+    }
+  }
+  BOOST_TEST(statuses.size() == 6u);
+  for (const auto& [tag, status] : statuses) BOOST_TEST(status == (tag % 2 ? 200 : 404));
+  BOOST_TEST(client->Wait().empty());
+}
+
+BOOST_AUTO_TEST_CASE(connection_refused_is_unavailable) {
+  auto client = Client();
+  HttpRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/metadata";
+  Result<HttpResponse> response = client->Perform(request);
+  BOOST_TEST(response.status().IsUnavailable());
+  BOOST_TEST(response.status().message() == "connection refused");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_does_not_answer_times_out) {
+  SilentListener silent;
+  HttpClientOptions options;
+  options.total_timeout = 300ms;
+  auto client = Client(options);
+  HttpRequest request;
+  request.method = "POST";
+  request.url = "http://127.0.0.1:" + std::to_string(silent.port) + "/";
+  request.body = "{}";
+  Result<HttpResponse> response = client->Perform(request);
+  BOOST_TEST((response.status().code() == Status::Code::kDeadlineExceeded));
+  BOOST_TEST(response.status().message() == "timeout after 300 ms");
+}
+
+BOOST_AUTO_TEST_CASE(limits_the_response_body_and_headers) {
+  auto server = testing::FhirServerProcess::Start();
+  BOOST_REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+  HttpRequest request;
+  request.url = (*server)->base_url() + "/metadata";
+  HttpClientOptions small_body;
+  small_body.max_response_bytes = 64;
+  BOOST_TEST(Client(small_body)->Perform(request).status().IsResourceExhausted());
+  HttpClientOptions small_headers;
+  small_headers.max_response_header_bytes = 40;
+  BOOST_TEST(Client(small_headers)->Perform(request).status().IsResourceExhausted());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_missing_tls_files) {
+  HttpClientOptions options;
+  options.ca_file = "/nonexistent/ca.pem";
+  BOOST_TEST(HttpClient::Create(options).status().IsNotFound());
+}
+
+BOOST_AUTO_TEST_CASE(parses_retry_after_seconds_and_http_dates) {
+  const auto now =
+      std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
+  BOOST_TEST(ParseRetryAfter("120", now)->count() == 120'000'000);
+  BOOST_TEST(ParseRetryAfter(" 7 ", now)->count() == 7'000'000);
+  // RFC 9110 section 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms.
+  BOOST_TEST(ParseRetryAfter("Sun, 06 Nov 1994 08:50:07 GMT", now)->count() == 30'000'000);
+  BOOST_TEST(ParseRetryAfter("Sunday, 06-Nov-94 08:50:07 GMT", now)->count() == 30'000'000);
+  BOOST_TEST(ParseRetryAfter("Sun Nov  6 08:50:07 1994", now)->count() == 30'000'000);
+  BOOST_TEST(ParseRetryAfter("Sun, 06 Nov 1994 08:00:00 GMT", now)->count() == 0);  // past
+  BOOST_TEST(ParseRetryAfter("99999999999", now)->count() == 86'400'000'000);       // capped
+  BOOST_TEST(!ParseRetryAfter("soon", now).has_value());
+  BOOST_TEST(!ParseRetryAfter("", now).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace fhirbridge::http
