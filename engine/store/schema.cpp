@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "engine/store/audit_chain.h"
+
 namespace fhirbridge::store {
 
 namespace {
@@ -85,6 +87,78 @@ ALTER TABLE messages ADD COLUMN redo_destinations TEXT;
 CREATE INDEX dead_letters_open ON dead_letters(id) WHERE status = 0;
 )sql";
 
+// Version 3 (audit): every AuditRecord field, the hash chain (prev_hash, hash), signed
+// checkpoints, the signed head (one row, rewritten by every commit that adds entries), and
+// when a message's payloads were purged by retention. Entries are append-only: the triggers
+// refuse UPDATE and DELETE through SQL (a determined editor can drop them; `audit verify`
+// catches what they then do).
+constexpr std::string_view kVersion3 = R"sql(
+ALTER TABLE audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'success';
+ALTER TABLE audit ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN peer TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN tls_identity TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN control_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN patient TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE audit_checkpoints(
+  id INTEGER PRIMARY KEY,
+  entry_id INTEGER NOT NULL,
+  entry_hash TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  alg TEXT NOT NULL,
+  signature TEXT NOT NULL);
+CREATE TABLE audit_head(
+  one INTEGER PRIMARY KEY CHECK(one = 1),
+  entry_id INTEGER NOT NULL,
+  entry_hash TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  alg TEXT NOT NULL,
+  signature TEXT NOT NULL);
+ALTER TABLE messages ADD COLUMN purged_at_us INTEGER;
+ALTER TABLE rejected ADD COLUMN purged_at_us INTEGER;
+)sql";
+
+// After the existing rows are chained (ChainExistingAuditRows).
+constexpr std::string_view kVersion3Triggers = R"sql(
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+)sql";
+
+// Rows written before version 3 have no hashes: chain them once, in id order, with the new
+// columns' defaults (what they held is what the hash covers from now on).
+Status ChainExistingAuditRows(SqliteDb& db) {
+  Result<Statement> q = db.Prepare(
+      "SELECT id, at_us, event, COALESCE(source, ''), COALESCE(message_id, 0), "
+      "COALESCE(detail, '') FROM audit ORDER BY id");
+  if (!q.ok()) return q.status();
+  Result<Statement> set = db.Prepare("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?");
+  if (!set.ok()) return set.status();
+  std::string prev;
+  for (;;) {
+    Result<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    AuditRecord r;
+    r.id = q->Int(0);
+    r.at_us = q->Int(1);
+    r.event = q->Text(2);
+    r.source = q->Text(3);
+    r.message_id = q->Int(4);
+    r.detail = q->Text(5);
+    r.prev_hash = prev;
+    r.hash = AuditEntryHash(r);
+    set->Bind(1, r.prev_hash).Bind(2, r.hash).Bind(3, r.id);
+    FHIRBRIDGE_RETURN_IF_ERROR(set->Run());
+    prev = r.hash;
+  }
+  return Status::Ok();
+}
+
 Result<int> CurrentVersion(SqliteDb& db) {
   FHIRBRIDGE_RETURN_IF_ERROR(
       db.Exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
@@ -111,6 +185,11 @@ Status MigrateSchema(SqliteDb& db) {
   }
   if (*version < 1) FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion1));
   if (*version < 2) FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion2));
+  if (*version < 3) {
+    FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion3));
+    FHIRBRIDGE_RETURN_IF_ERROR(ChainExistingAuditRows(db));
+    FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion3Triggers));
+  }
   FHIRBRIDGE_RETURN_IF_ERROR(db.Exec("INSERT INTO meta(key, value) VALUES('schema_version', '" +
                                      std::to_string(kSchemaVersion) +
                                      "') ON CONFLICT(key) DO UPDATE SET value = excluded.value"));

@@ -55,8 +55,10 @@ class Statement {
 /// One connection to a database file.
 class SqliteDb {
  public:
-  /// Opens (creating when missing) `path` in WAL mode; `full_sync` makes every commit fsync.
-  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool full_sync);
+  /// Opens (creating when missing, unless `create` is false) `path` in WAL mode; `full_sync`
+  /// makes every commit fsync.
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool full_sync,
+                                                bool create = true);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

@@ -4,8 +4,10 @@
 
 #include <utility>
 
+#include "engine/store/audit_detail.h"
 #include "engine/store/schema.h"
 #include "engine/store/statements.h"
+#include "fhirbridge/json_writer.h"
 #include "fhirbridge/log.h"
 
 namespace fhirbridge::store {
@@ -18,6 +20,25 @@ std::string Sha256(std::string_view bytes) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
+std::int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+AuditRecord MessageEntry(std::string_view event, const Message& m, std::int64_t message_id) {
+  AuditRecord r;
+  r.at_us = m.received_at_us;
+  r.event = std::string(event);
+  r.actor = "source:" + m.source;
+  r.peer = m.peer;
+  r.tls_identity = m.tls_identity;
+  r.source = m.source;
+  r.message_id = message_id;
+  r.control_id = m.control_id;
+  return r;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
@@ -25,14 +46,21 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   if (!writer.ok()) return writer.status();
   // Checkpoints run in the background; this is only a backstop should they fall behind.
   FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA wal_autocheckpoint=16384"));
+  // Purged payloads (retention) must not linger in free pages.
+  FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA secure_delete=ON"));
   FHIRBRIDGE_RETURN_IF_ERROR(MigrateSchema(**writer));
+  FHIRBRIDGE_RETURN_IF_ERROR(CheckPayloadKey(**writer, options.cipher.get()));
   Result<std::unique_ptr<SqliteDb>> reader = SqliteDb::Open(options.path, options.full_sync);
   if (!reader.ok()) return reader.status();
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(std::move(options), std::move(writer).value(), std::move(reader).value()));
   FHIRBRIDGE_RETURN_IF_ERROR(store->Prepare());
+  FHIRBRIDGE_RETURN_IF_ERROR(store->LoadChain());
   store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
   store->checkpoint_thread_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
+  if (store->options_.retention_days > 0) {
+    store->retention_thread_ = std::thread([s = store.get()] { s->RetentionLoop(); });
+  }
   return store;
 }
 
@@ -54,6 +82,8 @@ void SqliteStore::Close() {
   }
   queue_cv_.notify_all();
   checkpoint_cv_.notify_all();
+  // Retention writes through the writer: it stops first (its Write fails once closing).
+  if (retention_thread_.joinable()) retention_thread_.join();
   if (writer_thread_.joinable()) writer_thread_.join();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   std::lock_guard lock(queue_mutex_);
@@ -106,20 +136,52 @@ void SqliteStore::WriterLoop() {
 }
 
 Status SqliteStore::CommitBatch(std::deque<Job*>& batch) {
+  // The chain in memory follows what is committed: a batch that fails leaves it as it was.
+  const ChainState before = chain_;
+  Status status = CommitJobs(batch);
+  if (!status.ok()) {
+    chain_ = before;
+    data_version_ = kReloadChain;  // the batch may have reloaded it: read it again next time
+  }
+  return status;
+}
+
+Status SqliteStore::FollowOtherWriters() {
+  // Another process (a `deadletter` command beside the service) may have appended entries;
+  // data_version changes only then, and reading it costs no page read.
+  Result<bool> row = w_->data_version.Step();
+  const std::int64_t version = row.ok() && *row ? w_->data_version.Int(0) : -1;
+  w_->data_version.Reset();
+  if (!row.ok()) return row.status();
+  if (version == data_version_) return Status::Ok();
+  const bool first = data_version_ == kFirstBatch;
+  data_version_ = version;
+  return first ? Status::Ok() : LoadChain();
+}
+
+Status SqliteStore::CommitJobs(std::deque<Job*>& batch) {
   Transaction transaction(*writer_);
   FHIRBRIDGE_RETURN_IF_ERROR(transaction.Begin().WithContext("store"));
+  FHIRBRIDGE_RETURN_IF_ERROR(FollowOtherWriters());
+  const std::int64_t first_id = chain_.last_id;
   for (Job* job : batch) {
     // A savepoint per job: a job that fails is undone alone; the others still commit.
     FHIRBRIDGE_RETURN_IF_ERROR(w_->savepoint.Run());
+    const ChainState before_job = chain_;
     job->status = job->apply();
     if (!job->status.ok() && sqlite3_get_autocommit(writer_->handle()) != 0) {
       // SQLite rolled the whole transaction back itself (e.g. SQLITE_FULL): nothing of this
       // batch is stored, and every job in it fails with this job's reason.
       return job->status;
     }
-    if (!job->status.ok()) FHIRBRIDGE_RETURN_IF_ERROR(w_->rollback_to.Run());
+    if (!job->status.ok()) {
+      chain_ = before_job;
+      FHIRBRIDGE_RETURN_IF_ERROR(w_->rollback_to.Run());
+    }
     FHIRBRIDGE_RETURN_IF_ERROR(w_->release.Run());
   }
+  // One signed head per commit (not per entry) keeps signing off the per-message path.
+  if (chain_.last_id != first_id) FHIRBRIDGE_RETURN_IF_ERROR(SealChain(NowUs()));
   return transaction.Commit().WithContext("store commit");
 }
 
@@ -152,34 +214,23 @@ Status SqliteStore::SetMaxPagesForTest(std::int64_t pages) {
 
 // ---- write jobs ----
 
-Status SqliteStore::Audit(std::int64_t at_us, std::string_view event, std::string_view source,
-                          std::int64_t message_id, std::string_view detail) {
-  Statement& q = w_->insert_audit;
-  q.Bind(1, at_us).Bind(2, event);
-  if (source.empty()) {
-    q.BindNull(3);
-  } else {
-    q.Bind(3, source);
-  }
-  if (message_id == 0) {
-    q.BindNull(4);
-  } else {
-    q.Bind(4, message_id);
-  }
-  q.Bind(5, detail);
-  return q.Run();
-}
-
 Status SqliteStore::InsertMessage(const Message& m, IntakeReceipt& receipt) {
   const std::string digest = Sha256(m.raw);
+  Result<std::string> raw = SealPayload(m.raw, "messages.raw|" + HexOf(digest));
+  if (!raw.ok()) return raw.status();
   Statement& insert = w_->insert_message;
   insert.Bind(1, m.source).Bind(2, m.format).Bind(3, m.control_id).BindBlob(4, digest);
-  insert.Bind(5, m.received_at_us).Bind(6, m.peer).Bind(7, m.tls_identity).BindBlob(8, m.raw);
+  insert.Bind(5, m.received_at_us).Bind(6, m.peer).Bind(7, m.tls_identity).BindBlob(8, *raw);
   FHIRBRIDGE_RETURN_IF_ERROR(insert.Run());
   if (writer_->Changes() == 1) {
     receipt = {IntakeReceipt::Outcome::kStored, writer_->LastInsertId()};
-    // The "received and stored" audit row commits with the message itself.
-    return Audit(m.received_at_us, "message.received", m.source, receipt.message_id, m.control_id);
+    // The "received and stored" entry commits with the message itself. It also stands for the
+    // acknowledgement: a connector sends AA exactly when this commit succeeded, so the code is
+    // known here, and a separate "acknowledged" write per message would cost a second commit
+    // slot per message (docs/audit.md, What is audited).
+    AuditRecord r = MessageEntry("message.received", m, receipt.message_id);
+    r.detail = Detail().Str("format", m.format).Str("ack", "AA").Done();
+    return AppendAudit(std::move(r));
   }
   Statement& find = w_->find_message;
   find.Bind(1, m.source).Bind(2, m.control_id).BindBlob(3, digest);
@@ -189,15 +240,22 @@ Status SqliteStore::InsertMessage(const Message& m, IntakeReceipt& receipt) {
   if (!row.ok()) return row.status();
   if (id == 0) return Status::Internal("store: a resent message's first copy is missing");
   receipt = {IntakeReceipt::Outcome::kDuplicate, id};
-  return Status::Ok();
+  AuditRecord r = MessageEntry("message.resent", m, id);
+  r.detail = Detail().Str("ack", "AA").Done();
+  return AppendAudit(std::move(r));
 }
 
 Status SqliteStore::InsertRejected(const Message& m, std::string_view reason) {
+  Result<std::string> raw = SealPayload(m.raw, "rejected.raw");
+  if (!raw.ok()) return raw.status();
   Statement& q = w_->insert_rejected;
   q.Bind(1, m.source).Bind(2, m.format).Bind(3, m.control_id).Bind(4, m.received_at_us);
-  q.Bind(5, m.peer).Bind(6, m.tls_identity).Bind(7, reason).BindBlob(8, m.raw);
+  q.Bind(5, m.peer).Bind(6, m.tls_identity).Bind(7, reason).BindBlob(8, *raw);
   FHIRBRIDGE_RETURN_IF_ERROR(q.Run());
-  return Audit(m.received_at_us, "message.rejected", m.source, 0, m.control_id);
+  AuditRecord r = MessageEntry("message.rejected", m, 0);
+  r.outcome = "failure";
+  r.detail = Detail().Str("format", m.format).Str("reason", reason).Done();
+  return AppendAudit(std::move(r));
 }
 
 Result<IntakeReceipt> SqliteStore::Accept(Message message) {
@@ -236,7 +294,10 @@ Status SqliteStore::ApplyMapping(const MappingRecord& r, std::int64_t now_us) {
   if (r.bundle.empty()) {
     update.BindNull(4);
   } else {
-    update.BindBlob(4, r.bundle);
+    Result<std::string> bundle =
+        SealPayload(r.bundle, "messages.bundle|" + std::to_string(r.message_id));
+    if (!bundle.ok()) return bundle.status();
+    update.BindBlob(4, *bundle);
   }
   update.Bind(5, r.outcome).Bind(6, r.resource_count).Bind(7, r.message_id);
   FHIRBRIDGE_RETURN_IF_ERROR(update.Run());
@@ -252,8 +313,7 @@ Status SqliteStore::ApplyMapping(const MappingRecord& r, std::int64_t now_us) {
     dead.Bind(1, r.message_id).Bind(2, now_us).Bind(3, r.outcome);
     FHIRBRIDGE_RETURN_IF_ERROR(dead.Run());
   }
-  return Audit(now_us, "message.mapped", "", r.message_id,
-               MessageStatusName(MessageStatusCode(r.result)));
+  return AuditMapping(r, *destinations, now_us);
 }
 
 Status SqliteStore::RecordMappings(const std::vector<MappingRecord>& records, std::int64_t now_us) {
@@ -276,9 +336,16 @@ Status SqliteStore::RecordDelivered(std::string_view destination,
         q.Bind(3, row.server_ids);
       }
       q.Bind(4, row.id).Bind(5, destination);
-      FHIRBRIDGE_RETURN_IF_ERROR(q.Run());
+      Result<bool> updated = q.Step();
+      const std::int64_t message_id = updated.ok() && *updated ? q.Int(0) : 0;
+      q.Reset();
+      if (!updated.ok()) return updated.status();
+      if (message_id == 0) continue;  // delivered before: audited then
+      Detail detail;
+      detail.Int("outbox", row.id).Int("http_status", row.http_status);
+      if (!row.server_ids.empty()) detail.Str("server_ids", row.server_ids);
       FHIRBRIDGE_RETURN_IF_ERROR(
-          Audit(now_us, "message.delivered", destination, 0, std::to_string(row.id)));
+          Audit(now_us, "message.delivered", destination, message_id, detail.Done()));
     }
     if (checkpoint) {
       Statement& q = w_->put_sink_state;
@@ -291,10 +358,30 @@ Status SqliteStore::RecordDelivered(std::string_view destination,
 
 Status SqliteStore::RecordRetry(std::int64_t id, std::int64_t next_attempt_us,
                                 std::string_view error) {
-  return Write([&] {
+  return Write([&]() -> Status {
     Statement& q = w_->mark_retry;
     q.Bind(1, next_attempt_us).Bind(2, error).Bind(3, id);
-    return q.Run();
+    Result<bool> updated = q.Step();
+    const bool found = updated.ok() && *updated;
+    const std::int64_t message_id = found ? q.Int(0) : 0;
+    const std::string destination = found ? q.Text(1) : std::string();
+    const std::int64_t attempts = found ? q.Int(2) : 0;
+    q.Reset();
+    if (!updated.ok()) return updated.status();
+    if (!found) return Status::Ok();
+    AuditRecord r;
+    r.event = "message.retried";
+    r.outcome = "failure";
+    r.actor = "fhirbridge";
+    r.source = destination;
+    r.message_id = message_id;
+    r.detail = Detail()
+                   .Int("outbox", id)
+                   .Int("attempts", attempts)
+                   .Int("next_attempt_us", next_attempt_us)
+                   .Str("error", error)
+                   .Done();
+    return AppendAudit(std::move(r));
   });
 }
 
@@ -303,12 +390,31 @@ Status SqliteStore::RecordDeadLetter(std::int64_t id, std::int64_t now_us, std::
   return Write([&]() -> Status {
     Statement& dead = w_->mark_dead;
     dead.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status}).Bind(4, id);
-    FHIRBRIDGE_RETURN_IF_ERROR(dead.Run());
-    if (writer_->Changes() != 1) return Status::Ok();
+    Result<bool> updated = dead.Step();
+    const bool found = updated.ok() && *updated;
+    const std::int64_t message_id = found ? dead.Int(0) : 0;
+    const std::string destination = found ? dead.Text(1) : std::string();
+    dead.Reset();
+    if (!updated.ok()) return updated.status();
+    if (!found) return Status::Ok();
     Statement& letter = w_->insert_dead_letter;
     letter.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status});
     letter.Bind(4, outcome).Bind(5, id);
-    return letter.Run();
+    FHIRBRIDGE_RETURN_IF_ERROR(letter.Run());
+    AuditRecord r;
+    r.at_us = now_us;
+    r.event = "message.dead_lettered";
+    r.outcome = "failure";
+    r.actor = "fhirbridge";
+    r.source = destination;
+    r.message_id = message_id;
+    r.detail = Detail()
+                   .Int("outbox", id)
+                   .Int("dead_letter", writer_->LastInsertId())
+                   .Int("http_status", http_status)
+                   .Str("reason", reason)
+                   .Done();
+    return AppendAudit(std::move(r));
   });
 }
 
@@ -343,10 +449,14 @@ Status SqliteStore::ResolveDeadLetter(std::int64_t id, std::int64_t now_us, std:
     requeue.Bind(2, message_id);
     FHIRBRIDGE_RETURN_IF_ERROR(requeue.Run());
   }
-  const std::string detail =
-      "{\"dead_letter\":" + std::to_string(id) + ",\"actor\":\"" + std::string(actor) + "\"}";
-  return Audit(now_us, reprocess ? "deadletter.reprocessed" : "deadletter.discarded", destination,
-               message_id, detail);
+  AuditRecord r;
+  r.at_us = now_us;
+  r.event = reprocess ? "deadletter.reprocessed" : "deadletter.discarded";
+  r.actor = std::string(actor);
+  r.source = destination;
+  r.message_id = message_id;
+  r.detail = Detail().Int("dead_letter", id).Done();
+  return AppendAudit(std::move(r));
 }
 
 Status SqliteStore::ReprocessDeadLetter(std::int64_t id, std::int64_t now_us,

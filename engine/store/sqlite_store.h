@@ -20,6 +20,8 @@
 #include <string>
 #include <thread>
 
+#include "engine/store/audit_chain.h"
+#include "engine/store/payload_cipher.h"
 #include "engine/store/sqlite_db.h"
 #include "fhirbridge/store.h"
 
@@ -29,11 +31,39 @@ struct WriterStatements;
 struct ReaderStatements;
 
 struct SqliteStoreOptions {
+  SqliteStoreOptions() = default;
+  /// The common three, so that `{path, sync, batch}` reads as before the audit options came.
+  SqliteStoreOptions(std::string path_, bool full_sync_ = true, std::size_t max_batch_ = 1024)
+      : path(std::move(path_)), full_sync(full_sync_), max_batch(max_batch_) {}
+
   std::string path = "var/fhirbridge.db";  ///< the database file; its folder must exist
   bool full_sync = true;                   ///< fsync every commit (synchronous=FULL); else NORMAL
   std::size_t max_batch = 1024;            ///< most jobs in one commit
   /// How often the background thread checkpoints the WAL into the database file.
   std::chrono::milliseconds checkpoint_interval{std::chrono::milliseconds(200)};
+  /// Signs audit checkpoints and the chain head; null leaves them unsigned (the chain itself is
+  /// still hashed). Must be able to sign.
+  std::shared_ptr<const AuditKey> audit_key;
+  std::int64_t audit_checkpoint_every = 1000;  ///< a signed checkpoint after this many entries
+  std::chrono::seconds audit_checkpoint_interval{300};  ///< ... or after this long
+  /// Encrypts raw payloads and Bundles at rest (AES-256-GCM); null stores them in the clear.
+  std::shared_ptr<const PayloadCipher> cipher;
+  /// Raw payloads of finished messages older than this are purged; 0 keeps them forever.
+  std::int64_t retention_days = 0;
+  /// How often the retention job looks for payloads to purge.
+  std::chrono::milliseconds retention_interval{std::chrono::hours(1)};
+};
+
+/// Refuses to open a store whose payloads were encrypted with another key (or with a key, when
+/// `cipher` is null); records the key's check value in a store that has none yet.
+Status CheckPayloadKey(SqliteDb& db, const PayloadCipher* cipher);
+
+/// What one retention pass purged.
+struct PurgeReport {
+  std::int64_t messages = 0;
+  std::int64_t rejected = 0;
+  std::int64_t first_message_id = 0;
+  std::int64_t last_message_id = 0;
 };
 
 class SqliteStore final : public MessageStore {
@@ -72,6 +102,13 @@ class SqliteStore final : public MessageStore {
   Result<std::vector<MessageSummary>> ListMessages(std::string_view status, std::int64_t before_id,
                                                    std::size_t limit) override;
   Status ProbeWritable() override;
+  Status RecordAudit(AuditRecord record) override;
+  Result<std::vector<AuditRecord>> ReadAudit(std::int64_t after_id, std::size_t limit) override;
+
+  /// Purges the raw payloads and Bundles of finished messages (mapped and no delivery pending,
+  /// or failed with no open dead letter) and of refused input received before `cutoff_us`, and
+  /// audits it ("payload.purged"). The retention thread calls it; tests call it directly.
+  Result<PurgeReport> PurgePayloads(std::int64_t cutoff_us, std::int64_t now_us);
 
   /// Number of commits the writer made (tests check that jobs share commits).
   std::int64_t commits() const;
@@ -95,16 +132,41 @@ class SqliteStore final : public MessageStore {
   void WriterLoop();
   Status CommitBatch(std::deque<Job*>& batch);
   void CheckpointLoop();
+  void RetentionLoop();
+
+  /// The audit chain as the writer thread sees it (committed entries plus the current batch's).
+  struct ChainState {
+    std::int64_t last_id = 0;
+    std::string last_hash;
+    std::int64_t unsealed = 0;  ///< entries since the last checkpoint
+    std::int64_t last_checkpoint_us = 0;
+    std::int64_t last_checkpoint_id = 0;
+  };
+  Status LoadChain();
+  /// Appends one entry (assigns id, prev_hash and hash) inside the current job.
+  Status AppendAudit(AuditRecord record);
+  /// At the end of a batch that added entries: the signed head, and a checkpoint when due.
+  Status SealChain(std::int64_t now_us);
+  Status CommitJobs(std::deque<Job*>& batch);
+  /// Reloads the chain when another connection committed since this one last did.
+  Status FollowOtherWriters();
+  /// Encrypts `plain` when encryption is on; `aad` binds it to its row.
+  Result<std::string> SealPayload(std::string_view plain, std::string_view aad) const;
+  Result<std::string> OpenPayload(std::string_view stored, std::string_view aad) const;
 
   Status InsertMessage(const Message& m, IntakeReceipt& receipt);
   Status InsertRejected(const Message& m, std::string_view reason);
   Status ApplyMapping(const MappingRecord& r, std::int64_t now_us);
+  /// message.mapped and message.validated (and message.dead_lettered for a failure).
+  Status AuditMapping(const MappingRecord& r, const std::vector<std::string>& destinations,
+                      std::int64_t now_us);
   /// The destinations a re-mapped message still has to reach: all of `routed` unless the
   /// message was queued again for some of them only (dead-letter reprocessing).
   Result<std::vector<std::string>> RedoDestinations(std::int64_t message_id,
                                                     const std::vector<std::string>& routed);
   Status ResolveDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view actor,
                            bool reprocess);
+  /// The short form for events of the engine itself (actor "fhirbridge").
   Status Audit(std::int64_t at_us, std::string_view event, std::string_view source,
                std::int64_t message_id, std::string_view detail);
 
@@ -118,13 +180,18 @@ class SqliteStore final : public MessageStore {
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;       ///< wakes the writer
   std::condition_variable done_cv_;        ///< wakes callers whose batch was committed
-  std::condition_variable checkpoint_cv_;  ///< wakes the checkpointer at Close()
+  std::condition_variable checkpoint_cv_;  ///< wakes the checkpointer and retention at Close()
   std::deque<Job*> queue_;
   bool closing_ = false;
   bool closed_ = false;
   std::int64_t commits_ = 0;
   std::thread writer_thread_;
   std::thread checkpoint_thread_;
+  std::thread retention_thread_;
+  ChainState chain_;                                ///< writer thread only
+  static constexpr std::int64_t kFirstBatch = -1;   ///< data_version_ before any batch
+  static constexpr std::int64_t kReloadChain = -2;  ///< after a failed batch
+  std::int64_t data_version_ = kFirstBatch;         ///< writer thread only
 };
 
 }  // namespace fhirbridge::store

@@ -22,14 +22,34 @@ Status ForEachRow(Statement& q, RowFn row) {
 
 }  // namespace
 
+Result<std::string> SqliteStore::SealPayload(std::string_view plain, std::string_view aad) const {
+  if (!options_.cipher) return std::string(plain);
+  return options_.cipher->Seal(plain, aad);
+}
+
+Result<std::string> SqliteStore::OpenPayload(std::string_view stored, std::string_view aad) const {
+  if (!PayloadCipher::IsSealed(stored)) return std::string(stored);  // from before encryption
+  if (!options_.cipher) {
+    return Status::FailedPrecondition("an encrypted payload, and no store.encryption_key_file");
+  }
+  return options_.cipher->Open(stored, aad);
+}
+
 Result<std::vector<StoredMessage>> SqliteStore::PendingMappings(std::size_t limit) {
   std::lock_guard lock(reader_mutex_);
   Statement& q = r_->pending_mappings;
   q.Bind(1, static_cast<std::int64_t>(limit));
   std::vector<StoredMessage> out;
+  Status opened = Status::Ok();
   FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(q, [&](Statement& s) {
-    out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Text(5)});
+    Result<std::string> raw = OpenPayload(s.View(5), "messages.raw|" + HexOf(s.View(6)));
+    if (!raw.ok()) {
+      if (opened.ok()) opened = raw.status().WithContext("message " + std::to_string(s.Int(0)));
+      return;
+    }
+    out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), std::move(raw).value()});
   }));
+  if (!opened.ok()) return opened;
   return out;
 }
 
@@ -40,9 +60,18 @@ Result<std::vector<OutboxItem>> SqliteStore::PendingDeliveries(std::string_view 
   Statement& q = r_->pending_deliveries;
   q.Bind(1, destination).Bind(2, after_id).Bind(3, static_cast<std::int64_t>(limit));
   std::vector<OutboxItem> out;
+  Status opened = Status::Ok();
   FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(q, [&](Statement& s) {
-    out.push_back({s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)});
+    Result<std::string> bundle =
+        OpenPayload(s.View(3), "messages.bundle|" + std::to_string(s.Int(1)));
+    if (!bundle.ok()) {
+      if (opened.ok()) opened = bundle.status().WithContext("message " + std::to_string(s.Int(1)));
+      return;
+    }
+    out.push_back(
+        {s.Int(0), s.Int(1), s.Text(2), std::move(bundle).value(), s.Int(4), s.Int(5), s.Int(6)});
   }));
+  if (!opened.ok()) return opened;
   return out;
 }
 

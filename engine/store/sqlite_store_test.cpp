@@ -225,8 +225,12 @@ BOOST_AUTO_TEST_CASE(failed_and_held_mappings_are_listed_without_outbox_rows) {
                        "",
                        {"outbox"},
                        "{\"resourceType\":\"OperationOutcome\"}",
+                       0,
+                       "",
+                       1,
                        0};
-  MappingRecord held{b->message_id, MappingRecord::Result::kHeld, "l", "", {"outbox"}, "", 0};
+  MappingRecord held{
+      b->message_id, MappingRecord::Result::kHeld, "l", "", {"outbox"}, "", 0, "", 0, 0};
   BOOST_REQUIRE(store->RecordMappings({failed, held}, 1).ok());
   BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
   auto list = store->ListMessages("failed", 0, 10);

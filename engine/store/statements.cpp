@@ -43,12 +43,12 @@ std::string_view DeadLetterStatusName(std::int64_t status) {
 }
 
 Result<std::int64_t> DeadLetterStatusFromName(std::string_view name) {
-  if (name.empty()) return std::int64_t{-1};
+  if (name.empty() || name == "all") return std::int64_t{-1};
   for (std::int64_t c : {kDeadOpen, kDeadReprocessed, kDeadDiscarded}) {
     if (DeadLetterStatusName(c) == name) return c;
   }
   return Status::InvalidArgument("unknown dead-letter status \"" + std::string(name) +
-                                 "\" (open, reprocessed, discarded)");
+                                 "\" (open, reprocessed, discarded, all)");
 }
 
 Result<std::int64_t> MessageStatusFromName(std::string_view name) {
@@ -58,6 +58,25 @@ Result<std::int64_t> MessageStatusFromName(std::string_view name) {
   }
   return Status::InvalidArgument("unknown status \"" + std::string(name) +
                                  "\" (received, mapped, failed, held)");
+}
+
+AuditRecord ReadAuditRow(const Statement& q) {
+  AuditRecord r;
+  r.id = q.Int(0);
+  r.at_us = q.Int(1);
+  r.event = q.Text(2);
+  r.outcome = q.Text(3);
+  r.actor = q.Text(4);
+  r.peer = q.Text(5);
+  r.tls_identity = q.Text(6);
+  r.source = q.Text(7);
+  r.message_id = q.Int(8);
+  r.control_id = q.Text(9);
+  r.patient = q.Text(10);
+  r.detail = q.Text(11);
+  r.prev_hash = q.Text(12);
+  r.hash = q.Text(13);
+  return r;
 }
 
 namespace {
@@ -87,7 +106,18 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
        "INSERT INTO rejected(source, format, control_id, received_at_us, peer, tls_identity, "
        "reason, raw) VALUES(?,?,?,?,?,?,?,?)"},
       {&s->insert_audit,
-       "INSERT INTO audit(at_us, event, source, message_id, detail) VALUES(?,?,?,?,?)"},
+       "INSERT INTO audit(id, at_us, event, outcome, actor, peer, tls_identity, source, "
+       "message_id, control_id, patient, detail, prev_hash, hash) "
+       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+      {&s->data_version, "PRAGMA data_version"},
+      {&s->insert_checkpoint,
+       "INSERT INTO audit_checkpoints(id, entry_id, entry_hash, at_us, key_id, alg, signature) "
+       "VALUES(?,?,?,?,?,?,?)"},
+      {&s->put_head,
+       "INSERT INTO audit_head(one, entry_id, entry_hash, at_us, key_id, alg, signature) "
+       "VALUES(1,?,?,?,?,?,?) ON CONFLICT(one) DO UPDATE SET entry_id = excluded.entry_id, "
+       "entry_hash = excluded.entry_hash, at_us = excluded.at_us, key_id = excluded.key_id, "
+       "alg = excluded.alg, signature = excluded.signature"},
       {&s->record_mapping,
        "UPDATE messages SET status = ?, mapped_at_us = ?, lane = ?, bundle = ?, outcome = ?, "
        "resource_count = ?, redo_destinations = NULL WHERE id = ? AND status = 0"},
@@ -98,16 +128,17 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
        "outcome) VALUES(NULL, ?, NULL, ?, 'mapping failed', ?)"},
       {&s->mark_delivered,
        "UPDATE outbox SET status = 1, done_at_us = ?, attempts = attempts + 1, "
-       "http_status = ?, server_ids = ? WHERE id = ? AND destination = ? AND status = 0"},
+       "http_status = ?, server_ids = ? WHERE id = ? AND destination = ? AND status = 0 "
+       "RETURNING message_id"},
       {&s->put_sink_state,
        "INSERT INTO sink_state(destination, key, value) VALUES(?,?,?) "
        "ON CONFLICT(destination, key) DO UPDATE SET value = excluded.value"},
       {&s->mark_retry,
        "UPDATE outbox SET attempts = attempts + 1, next_attempt_us = ?, last_error = ? "
-       "WHERE id = ? AND status = 0"},
+       "WHERE id = ? AND status = 0 RETURNING message_id, destination, attempts"},
       {&s->mark_dead,
        "UPDATE outbox SET status = 2, done_at_us = ?, attempts = attempts + 1, last_error = ?, "
-       "http_status = ? WHERE id = ? AND status = 0"},
+       "http_status = ? WHERE id = ? AND status = 0 RETURNING message_id, destination"},
       {&s->insert_dead_letter,
        "INSERT INTO dead_letters(outbox_id, message_id, destination, created_at_us, reason, "
        "http_status, outcome) SELECT id, message_id, destination, ?, ?, ?, ? FROM outbox "
@@ -125,6 +156,22 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
        "WHEN status = 0 THEN redo_destinations || ',' || ?1 ELSE ?1 END, status = 0 "
        "WHERE id = ?2"},
       {&s->find_redo, "SELECT redo_destinations FROM messages WHERE id = ?"},
+      // Retention (docs/store.md): finished messages only — mapped with no delivery pending, or
+      // failed/mapped with no open dead letter (those can still be reprocessed from raw).
+      {&s->purge_range,
+       "SELECT COUNT(*), COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM messages m "
+       "WHERE received_at_us < ?1 AND purged_at_us IS NULL AND status IN (1, 2) "
+       "AND NOT EXISTS(SELECT 1 FROM outbox o WHERE o.message_id = m.id AND o.status = 0) "
+       "AND NOT EXISTS(SELECT 1 FROM dead_letters d WHERE d.message_id = m.id AND d.status = 0)"},
+      {&s->purge_messages,
+       "UPDATE messages SET raw = X'', bundle = NULL, purged_at_us = ?2 "
+       "WHERE received_at_us < ?1 AND purged_at_us IS NULL AND status IN (1, 2) "
+       "AND NOT EXISTS(SELECT 1 FROM outbox o WHERE o.message_id = messages.id AND o.status = 0) "
+       "AND NOT EXISTS(SELECT 1 FROM dead_letters d WHERE d.message_id = messages.id "
+       "AND d.status = 0)"},
+      {&s->purge_rejected,
+       "UPDATE rejected SET raw = X'', purged_at_us = ?2 "
+       "WHERE received_at_us < ?1 AND purged_at_us IS NULL"},
       {&s->probe,
        "INSERT INTO meta(key, value) VALUES('probe', '1') "
        "ON CONFLICT(key) DO UPDATE SET value = value"},
@@ -135,9 +182,9 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
 
 Result<std::unique_ptr<ReaderStatements>> ReaderStatements::Prepare(SqliteDb& db) {
   auto s = std::make_unique<ReaderStatements>();
-  const std::pair<Statement*, std::string_view> all[] = {
+  const std::pair<Statement*, std::string> all[] = {
       {&s->pending_mappings,
-       "SELECT id, source, format, control_id, received_at_us, raw FROM messages "
+       "SELECT id, source, format, control_id, received_at_us, raw, digest FROM messages "
        "WHERE status = 0 ORDER BY id LIMIT ?"},
       {&s->pending_deliveries,
        "SELECT o.id, o.message_id, o.lane, m.bundle, o.attempts, o.next_attempt_us, "
@@ -163,6 +210,8 @@ Result<std::unique_ptr<ReaderStatements>> ReaderStatements::Prepare(SqliteDb& db
        "SELECT id, source, control_id, status, received_at_us, COALESCE(mapped_at_us, 0) "
        "FROM messages WHERE (? < 0 OR status = ?) AND (? = 0 OR id < ?) ORDER BY id DESC "
        "LIMIT ?"},
+      {&s->read_audit,
+       "SELECT " + std::string(kAuditColumns) + " FROM audit WHERE id > ? ORDER BY id LIMIT ?"},
   };
   for (const auto& [into, sql] : all) FHIRBRIDGE_RETURN_IF_ERROR(PrepareInto(db, *into, sql));
   return s;

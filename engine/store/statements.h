@@ -31,6 +31,12 @@ std::int64_t MessageStatusCode(MappingRecord::Result result);
 /// -1 for "" (any); InvalidArgument for an unknown name.
 Result<std::int64_t> MessageStatusFromName(std::string_view name);
 
+/// The audit table's columns in AuditRecord order, for SELECTs that ReadAuditRow reads.
+inline constexpr std::string_view kAuditColumns =
+    "id, at_us, event, outcome, actor, peer, tls_identity, COALESCE(source, ''), "
+    "COALESCE(message_id, 0), control_id, patient, COALESCE(detail, ''), prev_hash, hash";
+AuditRecord ReadAuditRow(const Statement& q);
+
 struct WriterStatements {
   static Result<std::unique_ptr<WriterStatements>> Prepare(SqliteDb& db);
 
@@ -39,6 +45,7 @@ struct WriterStatements {
   Statement record_mapping, insert_outbox, insert_mapping_dead_letter;
   Statement mark_delivered, put_sink_state, mark_retry, mark_dead, insert_dead_letter;
   Statement find_dead_letter, resolve_dead_letter, requeue_message, find_redo;
+  Statement data_version, insert_checkpoint, put_head, purge_range, purge_messages, purge_rejected;
   Statement probe;
 };
 
@@ -46,7 +53,7 @@ struct ReaderStatements {
   static Result<std::unique_ptr<ReaderStatements>> Prepare(SqliteDb& db);
 
   Statement pending_mappings, pending_deliveries, get_sink_state, queue_pending, queue_dead;
-  Statement list_messages, list_dead_letters, get_dead_letter;
+  Statement list_messages, list_dead_letters, get_dead_letter, read_audit;
 };
 
 }  // namespace fhirbridge::store
