@@ -56,6 +56,9 @@ struct MeasurementReport {
   std::int64_t received_at_us = 0;  ///< when the APDU arrived (UTC microseconds)
   std::size_t apdu_offset = 0;      ///< of the APDU in the stream
   std::uint16_t invoke_id = 0;
+  /// Set by the TCP listener when TcpServerOptions::capture_apdus: the timed capture
+  /// (timed_capture.h) that replays to this report alone; empty otherwise.
+  std::string capture;
 };
 
 /// What one agent APDU led to.

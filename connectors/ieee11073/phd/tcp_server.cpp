@@ -15,6 +15,7 @@
 #include <Poco/ThreadPool.h>
 
 #include "connectors/ieee11073/phd/apdu_stream.h"
+#include "connectors/ieee11073/phd/timed_capture.h"
 
 namespace fhirbridge::phd {
 
@@ -102,8 +103,10 @@ class AgentConnection : public Poco::Net::TCPServerConnection {
         return false;
       }
       ++state_->apdus;
-      const SessionStep step = session.Consume(AsBytes(frame->bytes), frame->offset, NowUs());
+      const std::int64_t received_at_us = NowUs();
+      SessionStep step = session.Consume(AsBytes(frame->bytes), frame->offset, received_at_us);
       if (!step.problem.ok()) ++state_->protocol_errors;
+      if (state_->options.capture_apdus) Capture(step, frame->bytes, received_at_us);
       for (const MeasurementReport& report : step.reports) {
         ++state_->reports;
         if (!state_->sink(report, peer).ok()) {
@@ -113,6 +116,27 @@ class AgentConnection : public Poco::Net::TCPServerConnection {
         }
       }
       for (const std::string& reply : step.replies) Send(reply);
+    }
+  }
+
+  // Every APDU that is not a report joins the connection's context (association, configuration,
+  // MDS attributes, releases: what a replay needs to reach the same state); each report gets
+  // the context plus itself. The context is bounded: past the bound a report's capture stays
+  // empty and mapping it fails visibly rather than with a wrong configuration.
+  void Capture(SessionStep& step, const std::string& apdu, std::int64_t received_at_us) {
+    const std::size_t bound = 16 * state_->options.session.limits.max_apdu_bytes;
+    if (step.reports.empty()) {
+      if (context_.size() + apdu.size() <= bound) {
+        AppendTimedApdu(context_, received_at_us, apdu);
+      } else {
+        context_overflow_ = true;
+      }
+      return;
+    }
+    for (MeasurementReport& report : step.reports) {
+      if (context_overflow_) continue;
+      report.capture = context_;
+      AppendTimedApdu(report.capture, received_at_us, apdu);
     }
   }
 
@@ -126,6 +150,8 @@ class AgentConnection : public Poco::Net::TCPServerConnection {
   }
 
   std::shared_ptr<SharedState> state_;
+  std::string context_;  // timed capture of this connection's non-report APDUs
+  bool context_overflow_ = false;
 };
 
 class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {

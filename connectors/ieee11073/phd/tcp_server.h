@@ -33,6 +33,9 @@ struct TcpServerOptions {
   /// How often a waiting connection looks at Stop() (not a timeout).
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
   SessionOptions session;
+  /// Give each report its timed APDU capture (MeasurementReport::capture): what `fhirbridge
+  /// run` stores, so that the stored message maps alone (timed_capture.h).
+  bool capture_apdus = false;
 };
 
 /// Counters since Start(); each field is read atomically.
