@@ -37,4 +37,31 @@ void WriteDataAbsent(JsonWriter& w, std::string_view reason) {
   w.EndObject();
 }
 
+void WriteObservationMeta(JsonWriter& w, std::string_view profile_url, bool unreliable,
+                          bool test_data) {
+  if (profile_url.empty() && !unreliable && !test_data) return;
+  w.Key("meta");
+  w.BeginObject();
+  if (!profile_url.empty()) {
+    w.Key("profile");
+    w.BeginArray();
+    w.String(profile_url);
+    w.EndArray();
+  }
+  if (unreliable || test_data) {
+    w.Key("security");
+    w.BeginArray();
+    if (unreliable) {
+      w.RawValue(
+          R"({"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationValue","code":"UNRELIABLE","display":"unreliable"})");
+    }
+    if (test_data) {
+      w.RawValue(
+          R"({"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"HTEST","display":"test health data"})");
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
 }  // namespace fhirbridge::mappers

@@ -20,4 +20,10 @@ void WriteIdentifier(JsonWriter& w, std::string_view system, std::string_view va
 /// "dataAbsentReason" with a code of http://terminology.hl7.org/CodeSystem/data-absent-reason.
 void WriteDataAbsent(JsonWriter& w, std::string_view reason);
 
+/// `"meta":{...}` of an Observation: the vital-signs profile (when `profile_url` is not empty)
+/// and the security labels UNRELIABLE (questionable or calibrating values) and HTEST (demo or
+/// test data); nothing when there is neither.
+void WriteObservationMeta(JsonWriter& w, std::string_view profile_url, bool unreliable,
+                          bool test_data);
+
 }  // namespace fhirbridge::mappers

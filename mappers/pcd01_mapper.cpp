@@ -1,5 +1,7 @@
 #include "mappers/pcd01_mapper.h"
 
+#include <algorithm>
+
 #include "fhirbridge/json_writer.h"
 #include "mappers/fhir_values.h"
 #include "mappers/pcd01_model.h"
@@ -84,6 +86,50 @@ Mapped Pcd01Mapper::Map(std::string_view raw) const {
   return Map(*parsed);
 }
 
+namespace {
+
+constexpr std::string_view kMdcSystem = "urn:iso:std:iso:11073:10101";
+
+void AddUnique(std::vector<std::string>& list, std::string value) {
+  if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(std::move(value));
+}
+
+// What conditional routes look at: codes of the measurements (MDC as sent, LOINC from the
+// vital-signs table), PV1-3 as sent, the devices' identifiers.
+RouteFacts CollectRouteFacts(const hl7v2::ParsedMessage& msg, const pcd01::Model& model,
+                             const Terminology& terms) {
+  RouteFacts facts;
+  facts.message_type = std::string(msg.message_type()) + "^" + std::string(msg.trigger_event());
+  for (std::size_t i = 0; i < msg.segment_count(); ++i) {
+    const hl7v2::Segment segment = msg.segment(i);
+    if (segment.id() == "PV1") {
+      // As sent, in the standard notation whatever the sender's delimiters ("ICU^BED12").
+      facts.location = std::string(segment.field_raw(3));
+      std::replace(facts.location.begin(), facts.location.end(), msg.delimiters().component, '^');
+      break;
+    }
+  }
+  for (const pcd01::Group& group : model.groups) {
+    for (const pcd01::Row& row : group.rows) {
+      if (row.kind != pcd01::RowKind::kMetric) continue;
+      const std::optional<std::uint32_t> mdc = pcd01::ParseMdcCode(row.code[1]);
+      if (!mdc) continue;
+      AddUnique(facts.codes, std::string(kMdcSystem) + "|" + std::to_string(*mdc));
+      if (const VitalSign* vital = terms.FindVitalSign(*mdc)) {
+        for (std::string_view loinc : {vital->loinc, vital->extra_loinc}) {
+          if (!loinc.empty()) AddUnique(facts.codes, "http://loinc.org|" + std::string(loinc));
+        }
+      }
+    }
+  }
+  for (const pcd01::DeviceInfo& device : model.devices) {
+    AddUnique(facts.devices, device.id.system + "|" + device.id.value);
+  }
+  return facts;
+}
+
+}  // namespace
+
 Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
   Mapped out;
   out.control_id = std::string(msg.control_id());
@@ -115,7 +161,8 @@ Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
   w.EndObject();
   out.awaiting_patient = !model.patient.has_value();
   if (model.patient) {
-    out.lane_key = HashHex64(model.patient->id.system + "|" + model.patient->id.value);
+    out.patient = model.patient->id.system + "|" + model.patient->id.value;
+    out.lane_key = HashHex64(out.patient);
     out.resource_count = 1 + model.devices.size() + out.observation_count;
   }
   if (!ctx.HasError() && model.patient && out.observation_count == 0) {
@@ -123,6 +170,7 @@ Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
   }
   if (!ctx.HasError()) out.bundle = std::move(bundle);
   out.issues = std::move(ctx.issues);
+  if (impl_->options.route_facts) out.facts = CollectRouteFacts(msg, model, impl_->terms);
   return out;
 }
 

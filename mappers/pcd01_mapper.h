@@ -15,6 +15,7 @@
 
 #include "connectors/hl7v2/er7.h"
 #include "fhirbridge/issue.h"
+#include "fhirbridge/mapper.h"
 #include "fhirbridge/timezone.h"
 #include "mappers/terminology.h"
 
@@ -40,6 +41,8 @@ struct Pcd01Options {
   /// System of the deterministic Observation identifiers.
   std::string observation_identifier_system = "urn:fhirbridge:observation";
   hl7v2::ParseLimits limits;
+  /// Fill Mapped::facts for conditional routes (the service does; `convert` need not pay).
+  bool route_facts = false;
 };
 
 /// What mapping one message produced.
@@ -52,10 +55,14 @@ struct Mapped {
   bool awaiting_patient = false;
   /// Delivery lane: a hash of the patient (or device) identity; carries no PHI.
   std::string lane_key;
+  /// The patient identifier as "system|value" (PHI: for the audit trail, never for logs).
+  std::string patient;
   /// MSH-10, for logs and ACKs.
   std::string control_id;
   std::size_t observation_count = 0;
   std::size_t resource_count = 0;
+  /// Message type, observation codes, PV1-3 and devices (when Pcd01Options::route_facts).
+  RouteFacts facts;
 
   bool ok() const { return !bundle.empty(); }
 };

@@ -66,6 +66,25 @@ BOOST_AUTO_TEST_CASE(same_input_gives_identical_bytes) {
   BOOST_TEST(a.bundle == b.bundle);
 }
 
+BOOST_AUTO_TEST_CASE(route_facts_name_type_codes_location_and_devices_only_when_asked) {
+  Pcd01Options options = Options();
+  const Mapped plain = Pcd01Mapper(Terms(), options).Map(Message());
+  BOOST_TEST(plain.facts.codes.empty());  // convert does not pay for them
+  options.route_facts = true;
+  std::string message = Message();
+  message.replace(message.find("|P|2.6\r"), 7, "|P|2.6\rPV1||I|ICU^BED12^1\r");
+  const Mapped m = Pcd01Mapper(Terms(), options).Map(message);
+  BOOST_REQUIRE(m.ok());
+  BOOST_TEST(m.facts.message_type == "ORU^R01");
+  BOOST_TEST(m.facts.location == "ICU^BED12^1");
+  // MDC as sent, and both LOINC codes the SpO2 vital-sign profile uses.
+  const std::vector<std::string> codes = {"urn:iso:std:iso:11073:10101|150456",
+                                          "http://loinc.org|2708-6", "http://loinc.org|59408-5"};
+  BOOST_TEST(m.facts.codes == codes, boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(m.facts.devices.size(), 1u);
+  BOOST_TEST(m.facts.devices[0].find("0011223344556677") != std::string::npos);
+}
+
 // A resend under another MSH-10 reports the same measurement: same identifiers and fullUrls,
 // so the conditional creates find what the first one created.
 BOOST_AUTO_TEST_CASE(resend_with_new_control_id_keeps_identifiers) {

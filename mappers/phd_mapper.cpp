@@ -185,7 +185,8 @@ Mapped PhdMapper::Map(const phd::MeasurementReport& report) const {
   for (const PlannedObservation& p : plans) phd_fhir::WriteObservationEntry(w, ctx, p);
   w.EndArray();
   w.EndObject();
-  out.lane_key = HashHex64(patient.first + "|" + patient.second);
+  out.patient = patient.first + "|" + patient.second;
+  out.lane_key = HashHex64(out.patient);
   out.observation_count = plans.size();
   out.resource_count = plans.size() + 2;
   return out;

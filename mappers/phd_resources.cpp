@@ -91,29 +91,8 @@ void WriteValue(JsonWriter& w, const Terminology& terms, const phd::NumericValue
 }
 
 void WriteMeta(JsonWriter& w, const PlannedObservation& p) {
-  if (p.vital == nullptr && !p.unreliable && !p.test_data) return;
-  w.Key("meta");
-  w.BeginObject();
-  if (p.vital != nullptr) {
-    w.Key("profile");
-    w.BeginArray();
-    w.String(p.vital->profile_url);
-    w.EndArray();
-  }
-  if (p.unreliable || p.test_data) {
-    w.Key("security");
-    w.BeginArray();
-    if (p.unreliable) {
-      w.RawValue(
-          R"({"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationValue","code":"UNRELIABLE","display":"unreliable"})");
-    }
-    if (p.test_data) {
-      w.RawValue(
-          R"({"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"HTEST","display":"test health data"})");
-    }
-    w.EndArray();
-  }
-  w.EndObject();
+  WriteObservationMeta(w, p.vital != nullptr ? p.vital->profile_url : std::string_view(),
+                       p.unreliable, p.test_data);
 }
 
 void WriteComponents(JsonWriter& w, const WriteContext& ctx, const PlannedObservation& p) {

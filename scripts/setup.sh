@@ -21,11 +21,12 @@ say() { printf '\n==> %s\n' "$*"; }
 
 # Debian 12 packages the build, the tests and the tools need.
 PACKAGES=(
-  build-essential cmake pkg-config git python3 tzdata ca-certificates
+  build-essential cmake pkg-config git python3 tzdata ca-certificates openssl
   clang clang-format
   libpoco-dev rapidjson-dev libpugixml-dev libcurl4-openssl-dev libssl-dev
   libboost-test-dev libsqlite3-dev libpq-dev
   nodejs npm
+  rsyslog rsyslog-gnutls
 )
 
 install_missing() {
@@ -71,6 +72,21 @@ fuzz_seeds() {  # target dir
         cp "$ROOT"/../shared/data/ieee11073/phd_20601_apdu/*.bin "$2"/
       fi
       ;;
+    json_mapper_fuzz)
+      # The first byte picks the mapping: even = cgm, odd = wearable.
+      for f in "$ROOT"/mappers/testdata/json/*_*.json; do
+        case "$(basename "$f")" in
+          wearable_*) (printf '\001'; cat "$f") >"$2/$(basename "$f")" ;;
+          *) (printf '\000'; cat "$f") >"$2/$(basename "$f")" ;;
+        esac
+      done
+      ;;
+    sdc_fuzz)
+      cp "$ROOT"/mappers/testdata/sdc/*.xml "$2"/
+      if [[ -d "$ROOT/../shared/data/ieee11073/sdc_mdib" ]]; then
+        cp "$ROOT"/../shared/data/ieee11073/sdc_mdib/*.xml "$2"/
+      fi
+      ;;
     ucum_fuzz)
       printf 'mg/dL' >"$2/a"
       printf '10*3/uL' >"$2/b"
@@ -81,7 +97,7 @@ fuzz_seeds() {  # target dir
 }
 
 fuzz() {
-  local targets=(er7_fuzz pcd01_fuzz mllp_frame_fuzz phd_fuzz ucum_fuzz)
+  local targets=(er7_fuzz pcd01_fuzz mllp_frame_fuzz phd_fuzz ucum_fuzz json_mapper_fuzz sdc_fuzz)
   say "fuzzing (${FUZZ_SECONDS}s per target, clang libFuzzer + ASan/UBSan): ${targets[*]}"
   CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DFHIRBRIDGE_FUZZ=ON >/dev/null

@@ -23,6 +23,13 @@ constexpr const char* kUsage =
     "  fhirpath [--input FILE|-] [--] EXPRESSION\n"
     "                      evaluate FHIRPath on a FHIR JSON or XML resource; JSON result\n"
     "  check-config FILE   validate a configuration; lists every problem\n"
+    "  deadletter list|show|reprocess|discard --config FILE [ID...]\n"
+    "                      the dead-letter queue: list, show the OperationOutcome, deliver\n"
+    "                      again after a fix, or close without delivering\n"
+    "  audit export --config FILE [--since T] [--until T] [--patient ID] [--post URL]\n"
+    "                      the audit trail as FHIR R4 AuditEvents, NDJSON on stdout\n"
+    "  audit verify --config FILE [--public-key FILE]\n"
+    "                      walk the audit hash chain; names the first altered entry\n"
     "  config-docs         print docs/configuration.md, generated from the settings table\n"
     "  version             print the version\n";
 
@@ -60,6 +67,8 @@ int RunCli(int argc, char** argv) {
   if (command == "validate") return RunValidate(args, std::cin, std::cout, std::cerr);
   if (command == "fhirpath") return RunFhirpath(args, std::cin, std::cout, std::cerr);
   if (command == "check-config") return RunCheckConfig(args, std::cout, std::cerr);
+  if (command == "deadletter") return RunDeadLetter(args, std::cout, std::cerr);
+  if (command == "audit") return RunAudit(args, std::cout, std::cerr);
   if (command == "config-docs") return RunConfigDocs(std::cout);
   if (command == "version" || command == "--version") {
     std::cout << "fhirbridge " << FHIRBRIDGE_VERSION << "\n";

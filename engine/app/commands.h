@@ -39,6 +39,21 @@ int RunValidate(const std::vector<std::string>& args, std::istream& in, std::ost
 int RunFhirpath(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
                 std::ostream& err);
 
+/// fhirbridge deadletter list|show|reprocess|discard --config FILE ...: the dead-letter queue of
+/// the configured store. 0 on success, 1 when an entry could not be shown or changed, 2 on a
+/// usage problem. Reprocessing and discarding are audited with the OS user as actor.
+int RunDeadLetter(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+/// fhirbridge audit export|verify --config FILE ...: `export` prints the audit trail as FHIR R4
+/// AuditEvents (NDJSON; --since/--until/--patient select), `verify` checks its hash chain.
+/// 0 on success, 1 on a store problem (verify: a broken chain), 2 on a usage problem.
+int RunAudit(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+/// fhirbridge audit verify --config FILE [--public-key FILE] [--store PATH]: walks the audit
+/// chain; 0 and a summary on `out` when intact, 1 naming the first bad entry on `err`, 2 on a
+/// usage or set-up problem.
+int RunAuditVerify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 /// Dispatches argv to a subcommand.
 int RunCli(int argc, char** argv);
 

@@ -7,10 +7,12 @@
 
 #include "connectors/hl7v2/framing.h"
 #include "engine/app/commands.h"
+#include "engine/app/json_source_options.h"
 #include "engine/app/mapping_options.h"
 #include "fhirbridge/config.h"
 #include "mappers/pcd01_mapper.h"
 #include "mappers/phd_mapper.h"
+#include "mappers/sdc_mapper.h"
 #include "mappers/terminology.h"
 
 namespace fhirbridge::app {
@@ -18,7 +20,8 @@ namespace fhirbridge::app {
 namespace {
 
 constexpr const char* kConvertUsage =
-    "usage: fhirbridge convert [--format hl7v2|phd] [--config FILE] [--source NAME]\n"
+    "usage: fhirbridge convert [--format hl7v2|phd|sdc|json] [--config FILE] [--source NAME]\n"
+    "                          [--mdib FILE (sdc: the MDIB a metric report refers to)]\n"
     "                          [--assume-timezone ZONE] [FILE|-]\n";
 
 struct ConvertArgs {
@@ -27,6 +30,7 @@ struct ConvertArgs {
   std::string source;
   std::string zone;
   std::string input = "-";
+  std::string mdib;  ///< --mdib: for --format sdc, the MDIB a metric report refers to
 };
 
 // Returns an error message, or "" when the arguments are valid.
@@ -39,7 +43,9 @@ std::string ParseArgs(const std::vector<std::string>& args, ConvertArgs& out) {
       into = args[++i];
       return true;
     };
-    if (a == "--format" || a == "--config" || a == "--source" || a == "--assume-timezone") {
+    if (a == "--mdib") {
+      if (!value(out.mdib)) return a + " needs a value";
+    } else if (a == "--format" || a == "--config" || a == "--source" || a == "--assume-timezone") {
       std::string& into = a == "--format"   ? out.format
                           : a == "--config" ? out.config
                           : a == "--source" ? out.source
@@ -54,8 +60,12 @@ std::string ParseArgs(const std::vector<std::string>& args, ConvertArgs& out) {
       have_input = true;
     }
   }
-  if (out.format != "hl7v2" && out.format != "phd")
-    return "--format " + out.format + " is not available in this build (formats: hl7v2, phd)";
+  if (!out.mdib.empty() && out.format != "sdc") return "--mdib is for --format sdc";
+  if (out.format == "json" && out.config.empty())
+    return "--format json needs --config (the source's mapping file comes from it)";
+  if (out.format != "hl7v2" && out.format != "phd" && out.format != "sdc" && out.format != "json")
+    return "--format " + out.format +
+           " is not available in this build (formats: hl7v2, phd, sdc, json)";
   return {};
 }
 
@@ -154,6 +164,49 @@ int ConvertPhd(const ConvertArgs& args, const mappers::Terminology& terms,
   return status;
 }
 
+// --format sdc: the input is one SDC document (docs/connector-sdc.md); a metric report needs
+// --mdib, the MDIB whose descriptors it refers to. One Bundle, or an OperationOutcome.
+int ConvertSdc(const ConvertArgs& args, const mappers::Terminology& terms,
+               const mappers::Pcd01Options& options, const std::string& input, std::ostream& out,
+               std::ostream& err) {
+  mappers::SdcOptions sdc;
+  sdc.source_name = options.source_name;
+  sdc.status_for_valid = options.status_for_r;
+  sdc.deliver_test_data = options.deliver_test_data;
+  sdc.observation_identifier_system = options.observation_identifier_system;
+  std::optional<sdc::SdcDocument> mdib;
+  if (!args.mdib.empty()) {
+    std::ifstream file(args.mdib, std::ios::binary);
+    if (!file) {
+      err << "convert: cannot read " << args.mdib << "\n";
+      return 2;
+    }
+    const std::string text(std::istreambuf_iterator<char>(file), {});
+    Result<sdc::SdcDocument> read = sdc::ReadSdcDocument(text, sdc.limits);
+    if (!read.ok() || read->kind != sdc::SdcDocument::Kind::kMdib) {
+      err << "convert: --mdib " << args.mdib << ": "
+          << (read.ok() ? std::string("not an MDIB") : read.status().message()) << "\n";
+      return 2;
+    }
+    mdib = std::move(read).value();
+  }
+  const MapOutput mapped =
+      mappers::SdcMapper(terms, std::move(sdc)).Map(input, mdib ? &*mdib : nullptr);
+  const std::string context = "SDC document " + args.input;
+  if (mapped.result != MapOutput::Result::kMapped) {
+    out << RenderOperationOutcome(mapped.issues, context) << '\n';
+    out.flush();
+    return 1;
+  }
+  out << mapped.bundle << '\n';
+  for (const DataIssue& issue : mapped.issues) {
+    err << "convert: " << context << ": " << SeverityCode(issue.severity) << " at "
+        << issue.location << ": " << issue.text << "\n";
+  }
+  out.flush();
+  return 0;
+}
+
 }  // namespace
 
 int RunConvert(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
@@ -179,6 +232,9 @@ int RunConvert(const std::vector<std::string>& argv, std::istream& in, std::ostr
     return 2;
   }
   if (args.format == "phd") return ConvertPhd(args, *terms, *options, *input, out, err);
+  if (args.format == "sdc") return ConvertSdc(args, *terms, *options, *input, out, err);
+  if (args.format == "json")
+    return ConvertJson(args.config, options->source_name, args.zone, *input, out, err);
   const mappers::Pcd01Mapper mapper(*terms, std::move(options).value());
   // Messages and framing problems, merged by their offset so each problem prints in its place.
   const hl7v2::SplitResult split = hl7v2::SplitMessagesReporting(*input);

@@ -101,6 +101,28 @@ BOOST_AUTO_TEST_CASE(phd_capture_converts) {
   BOOST_TEST(cut.out.find("truncated APDU at byte 0") != std::string::npos, cut.out);
 }
 
+// --format sdc: an MDIB alone, a report with --mdib, a report without it (docs/connector-sdc.md).
+BOOST_AUTO_TEST_CASE(sdc_documents_convert) {
+  const std::string dir = std::string(FHIRBRIDGE_SOURCE_DIR) + "/mappers/testdata/sdc/";
+  std::ifstream mdib_file(dir + "01_vitals_mdib_soap.xml");
+  const std::string mdib(std::istreambuf_iterator<char>(mdib_file), {});
+  const Run alone = Convert({"--format", "sdc", "--source", "test"}, mdib);
+  BOOST_TEST(alone.status == 0);
+  BOOST_REQUIRE_EQUAL(alone.lines.size(), 1u);
+  BOOST_TEST(alone.lines[0].find("\"code\":\"150456\"") != std::string::npos);
+  BOOST_TEST(alone.err.find("questionable (Qst)") != std::string::npos);
+  std::ifstream report_file(dir + "02_episodic_report_soap.xml");
+  const std::string report(std::istreambuf_iterator<char>(report_file), {});
+  const Run with = Convert(
+      {"--format", "sdc", "--source", "test", "--mdib", dir + "01_vitals_mdib_soap.xml"}, report);
+  BOOST_TEST(with.status == 0);
+  BOOST_TEST(with.out.find("\"value\":97") != std::string::npos);
+  const Run without = Convert({"--format", "sdc"}, report);
+  BOOST_TEST(without.status == 1);
+  BOOST_TEST(without.out.find("OperationOutcome") != std::string::npos);
+  BOOST_TEST(Convert({"--format", "phd", "--mdib", "x.xml"}, "").status == 2);
+}
+
 BOOST_AUTO_TEST_CASE(bad_arguments_exit_two) {
   BOOST_TEST(Convert({"--format", "bogus"}, "").status == 2);
   BOOST_TEST(Convert({"--bogus"}, "").status == 2);

@@ -1,13 +1,20 @@
 #include "engine/app/registry.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "connectors/mllp/hl7v2_handler.h"
 #include "connectors/mllp/server.h"
+#include "engine/app/device_sources.h"
+#include "engine/app/json_source_options.h"
 #include "engine/app/mapping_options.h"
 #include "engine/app/validating_mapper.h"
+#include "engine/auth/auth_provider.h"
+#include "engine/delivery/fhir_sink.h"
 #include "engine/service/file_sink.h"
 #include "engine/store/sqlite_store.h"
 #include "mappers/pcd01_mapper.h"
@@ -29,8 +36,10 @@ class Pcd01PipelineMapper final : public Mapper {
     mappers::Mapped mapped = mapper_.Map(raw);
     MapOutput out;
     out.lane = std::move(mapped.lane_key);
+    out.patient = std::move(mapped.patient);
     out.resource_count = static_cast<std::int64_t>(mapped.resource_count);
     out.issues = std::move(mapped.issues);
+    out.facts = std::move(mapped.facts);
     if (mapped.awaiting_patient) {
       out.result = MapOutput::Result::kHeld;
     } else if (mapped.ok()) {
@@ -54,12 +63,32 @@ Result<std::shared_ptr<const Mapper>> MapperFor(
   if (format == "hl7v2") {
     Result<mappers::Pcd01Options> options = Pcd01OptionsFor(source);
     if (!options.ok()) return options.status();
+    options->route_facts = true;
     auto pcd01 = std::make_shared<Pcd01PipelineMapper>(terminology, std::move(options).value());
     const ValidationPolicy policy = source.GetString("validation") == "warn"
                                         ? ValidationPolicy::kWarn
                                         : ValidationPolicy::kEnforce;
     return std::shared_ptr<const Mapper>(
         std::make_shared<ValidatingMapper>(std::move(pcd01), validator, policy));
+  }
+  if (format == "json") {
+    Result<std::shared_ptr<const mappers::json::JsonMapper>> json =
+        JsonMapperFor(source, terminology);
+    if (!json.ok()) return json.status();
+    const ValidationPolicy policy = source.GetString("validation") == "warn"
+                                        ? ValidationPolicy::kWarn
+                                        : ValidationPolicy::kEnforce;
+    return std::shared_ptr<const Mapper>(
+        std::make_shared<ValidatingMapper>(std::move(json).value(), validator, policy));
+  }
+  if (format == "phd" || format == "sdc") {
+    Result<std::shared_ptr<const Mapper>> device = DeviceMapperFor(source, terminology);
+    if (!device.ok()) return device.status();
+    const ValidationPolicy policy = source.GetString("validation") == "warn"
+                                        ? ValidationPolicy::kWarn
+                                        : ValidationPolicy::kEnforce;
+    return std::shared_ptr<const Mapper>(
+        std::make_shared<ValidatingMapper>(std::move(device).value(), validator, policy));
   }
   return Status::FailedPrecondition(source.path() + ".format: " + format +
                                     " sources are not available in this build yet");
@@ -107,7 +136,14 @@ std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
 
 Result<std::unique_ptr<Connector>> ConnectorFor(const ConfigNode& source) {
   const std::string& type = source.GetString("type");
+  if (type == "phd-tcp") return PhdTcpConnectorFor(source);
   const std::string& name = source.GetString("name");
+  if (type == "http") {
+    Result<http::HttpSourceOptions> options = HttpSourceOptionsFor(source);
+    if (!options.ok()) return options.status();
+    return std::unique_ptr<Connector>(
+        std::make_unique<http::HttpSource>(std::move(options).value()));
+  }
   if (type != "mllp") {
     return Status::FailedPrecondition(source.path() + ".type: " + type +
                                       " sources are not available in this build yet");
@@ -135,6 +171,64 @@ Result<std::unique_ptr<Connector>> ConnectorFor(const ConfigNode& source) {
 
 // ---- sinks: destination type → Sink ----
 
+Result<std::shared_ptr<auth::AuthProvider>> AuthFor(const ConfigNode& destination,
+                                                    const http::HttpClientOptions& http) {
+  if (!destination.Has("auth")) return std::shared_ptr<auth::AuthProvider>();
+  const ConfigNode& a = destination.Object("auth");
+  const std::string& type = a.GetString("type");
+  if (type == "bearer") {
+    Result<std::unique_ptr<auth::AuthProvider>> p =
+        auth::MakeBearerFileAuth(a.GetString("token_file"));
+    if (!p.ok()) return p.status();
+    return std::shared_ptr<auth::AuthProvider>(std::move(p).value());
+  }
+  if (type == "basic") {
+    Result<std::unique_ptr<auth::AuthProvider>> p =
+        auth::MakeBasicAuth(a.GetString("username"), a.GetString("password_file"));
+    if (!p.ok()) return p.status();
+    return std::shared_ptr<auth::AuthProvider>(std::move(p).value());
+  }
+  auth::SmartBackendOptions smart;
+  smart.base_url = destination.GetString("base_url");
+  if (a.Has("token_url")) smart.token_url = a.GetString("token_url");
+  smart.client_id = a.GetString("client_id");
+  smart.private_key_file = a.GetString("private_key_file");
+  smart.alg = a.GetString("alg");
+  smart.kid = a.GetString("kid");
+  smart.scope = a.GetString("scope");
+  smart.http = http;
+  smart.http.max_connections = 1;
+  Result<std::unique_ptr<auth::SmartBackendAuth>> p = auth::SmartBackendAuth::Create(smart);
+  if (!p.ok()) return p.status();
+  return std::shared_ptr<auth::AuthProvider>(std::move(p).value());
+}
+
+Result<std::unique_ptr<delivery::FhirSink>> FhirSinkFor(const ConfigNode& destination) {
+  delivery::FhirSinkOptions options;
+  options.destination = destination.GetString("name");
+  options.row.base_url = destination.GetString("base_url");
+  const std::string& mode = destination.GetString("mode");
+  options.row.mode = mode == "batch"    ? delivery::DeliveryMode::kBatch
+                     : mode == "single" ? delivery::DeliveryMode::kSingle
+                                        : delivery::DeliveryMode::kTransaction;
+  if (destination.Has("prefer")) options.row.prefer = destination.GetString("prefer");
+  options.http.total_timeout = std::chrono::milliseconds(destination.GetInt("timeout_ms"));
+  options.http.connect_timeout =
+      std::chrono::milliseconds(destination.GetInt("connect_timeout_ms"));
+  options.http.max_connections = static_cast<std::size_t>(destination.GetInt("max_connections"));
+  if (destination.Has("proxy")) options.http.proxy = destination.GetString("proxy");
+  if (destination.Has("tls")) {
+    const ConfigNode& tls = destination.Object("tls");
+    if (tls.Has("ca_file")) options.http.ca_file = tls.GetString("ca_file");
+    if (tls.Has("cert")) options.http.cert_file = tls.GetString("cert");
+    if (tls.Has("key")) options.http.key_file = tls.GetString("key");
+  }
+  Result<std::shared_ptr<auth::AuthProvider>> auth = AuthFor(destination, options.http);
+  if (!auth.ok()) return auth.status();
+  options.auth = std::move(auth).value();
+  return delivery::FhirSink::Create(std::move(options));
+}
+
 Result<std::unique_ptr<Sink>> SinkFor(const ConfigNode& destination, MessageStore& store) {
   const std::string& type = destination.GetString("type");
   const std::string& name = destination.GetString("name");
@@ -146,8 +240,36 @@ Result<std::unique_ptr<Sink>> SinkFor(const ConfigNode& destination, MessageStor
     if (!sink.ok()) return sink.status().WithContext(destination.path());
     return std::unique_ptr<Sink>(std::move(sink).value());
   }
+  if (type == "fhir") {
+    Result<std::unique_ptr<delivery::FhirSink>> sink = FhirSinkFor(destination);
+    if (!sink.ok()) return sink.status().WithContext(destination.path());
+    return std::unique_ptr<Sink>(std::move(sink).value());
+  }
   return Status::FailedPrecondition(destination.path() + ".type: " + type +
                                     " destinations are not available in this build yet");
+}
+
+service::DispatcherOptions DispatchOptionsFor(const ConfigNode& destination) {
+  service::DispatcherOptions options;
+  const ConfigNode& retry = destination.Object("retry");
+  options.retry.initial_us = retry.GetInt("initial_ms") * 1000;
+  options.retry.max_us = std::max(retry.GetInt("max_ms"), retry.GetInt("initial_ms")) * 1000;
+  const ConfigNode& circuit = destination.Object("circuit");
+  options.breaker.failures = static_cast<int>(circuit.GetInt("failures"));
+  options.breaker.probe_interval_us = circuit.GetInt("probe_interval_s") * 1'000'000;
+  options.alert_queue_age_us = destination.GetInt("alert_queue_age_s") * 1'000'000;
+  return options;
+}
+
+service::RouteCondition RouteConditionOf(const ConfigNode& route) {
+  service::RouteCondition when;
+  if (!route.Has("when")) return when;
+  const ConfigNode& w = route.Object("when");
+  when.message_types = w.GetStringList("message_types");
+  when.codes = w.GetStringList("codes");
+  when.locations = w.GetStringList("locations");
+  when.devices = w.GetStringList("devices");
+  return when;
 }
 
 Result<std::string> ReadToken(const std::string& path) {
@@ -164,24 +286,71 @@ Result<std::string> ReadToken(const std::string& path) {
   return token;
 }
 
+// The audit chain's signing key and checkpoints, retention and payload encryption.
+Status AuditStoreOptions(const ConfigNode& root, store::SqliteStoreOptions& options) {
+  const ConfigNode& audit = root.Object("audit");
+  if (audit.Has("signing_key_file")) {
+    Result<std::unique_ptr<store::AuditKey>> key = store::AuditKey::FromFile(
+        audit.GetString("signing_alg"), audit.GetString("signing_key_file"));
+    if (!key.ok()) return key.status().WithContext("audit.signing_key_file");
+    if (!(*key)->can_sign()) {
+      return Status::InvalidArgument("audit.signing_key_file: a public key cannot sign");
+    }
+    options.audit_key = std::move(key).value();
+  }
+  options.audit_checkpoint_every = audit.GetInt("checkpoint_every");
+  options.audit_checkpoint_interval = std::chrono::seconds(audit.GetInt("checkpoint_interval_s"));
+  const ConfigNode& store = root.Object("store");
+  options.retention_days = store.GetInt("retention_days");
+  if (store.Has("encryption_key_file")) {
+    Result<std::unique_ptr<store::PayloadCipher>> cipher =
+        store::PayloadCipher::FromFile(store.GetString("encryption_key_file"));
+    if (!cipher.ok()) return cipher.status().WithContext("store.encryption_key_file");
+    options.cipher = std::move(cipher).value();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<std::unique_ptr<store::SqliteStore>> OpenConfiguredStore(const Config& config) {
+  const ConfigNode& root = config.root();
+  const std::string store_path = root.Object("store").GetString("path");
+  const std::filesystem::path folder = std::filesystem::path(store_path).parent_path();
+  std::error_code ec;
+  if (!folder.empty()) std::filesystem::create_directories(folder, ec);
+  if (ec) {
+    return Status::Unavailable("store.path: cannot create " + folder.string() + ": " +
+                               ec.message());
+  }
+  store::SqliteStoreOptions store_options;
+  store_options.path = store_path;
+  store_options.full_sync = root.Object("store").GetString("sync") == "full";
+  FHIRBRIDGE_RETURN_IF_ERROR(AuditStoreOptions(root, store_options));
+  Result<std::unique_ptr<store::SqliteStore>> store = store::SqliteStore::Open(store_options);
+  if (!store.ok()) return store.status().WithContext("store.path " + store_path);
+  return store;
+}
+
+Result<std::unique_ptr<store::SqliteStore>> OpenStoreOfConfigFile(const std::string& path) {
+  Result<Config> config = LoadConfigFile(path, DefaultConfigSchema());
+  if (!config.ok()) return config.status();
+  return OpenConfiguredStore(*config);
+}
+
+std::string CliActor() {
+  const passwd* user = getpwuid(geteuid());
+  return "cli:" + std::string(user != nullptr && user->pw_name != nullptr
+                                  ? user->pw_name
+                                  : "uid-" + std::to_string(geteuid()));
+}
 
 Result<std::unique_ptr<service::Service>> BuildService(const Config& config) {
   const ConfigNode& root = config.root();
   service::ServiceParts parts;
 
-  const std::string store_path = root.Object("store").GetString("path");
-  const std::filesystem::path folder = std::filesystem::path(store_path).parent_path();
-  std::error_code ec;
-  if (!folder.empty()) std::filesystem::create_directories(folder, ec);
-  if (ec)
-    return Status::Unavailable("store.path: cannot create " + folder.string() + ": " +
-                               ec.message());
-  store::SqliteStoreOptions store_options;
-  store_options.path = store_path;
-  store_options.full_sync = root.Object("store").GetString("sync") == "full";
-  Result<std::unique_ptr<store::SqliteStore>> store = store::SqliteStore::Open(store_options);
-  if (!store.ok()) return store.status().WithContext("store.path " + store_path);
+  Result<std::unique_ptr<store::SqliteStore>> store = OpenConfiguredStore(config);
+  if (!store.ok()) return store.status();
   store::SqliteStore* raw_store = store->get();
   parts.close_store = [raw_store] { raw_store->Close(); };
 
@@ -194,6 +363,7 @@ Result<std::unique_ptr<service::Service>> BuildService(const Config& config) {
   }
 
   for (const ConfigNode& destination : root.Array("destinations")) {
+    parts.dispatch_for[destination.GetString("name")] = DispatchOptionsFor(destination);
     Result<std::unique_ptr<Sink>> sink = SinkFor(destination, **store);
     if (!sink.ok()) return sink.status();
     parts.sinks.emplace(destination.GetString("name"), std::move(sink).value());
@@ -222,12 +392,8 @@ Result<std::unique_ptr<service::Service>> BuildService(const Config& config) {
     for (const ConfigNode& r : root.Array("routes")) {
       const std::vector<std::string>& from = r.GetStringList("from");
       if (std::find(from.begin(), from.end(), name) == from.end()) continue;
-      for (const std::string& to : r.GetStringList("to")) {
-        if (std::find(route.destinations.begin(), route.destinations.end(), to) ==
-            route.destinations.end()) {
-          route.destinations.push_back(to);
-        }
-      }
+      const service::RouteCondition when = RouteConditionOf(r);
+      for (const std::string& to : r.GetStringList("to")) route.targets.push_back({to, when});
     }
   }
   parts.store = std::move(store).value();

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "engine/service/service.h"
+#include "engine/store/sqlite_store.h"
 #include "fhirbridge/config.h"
 
 namespace fhirbridge::app {
@@ -15,5 +16,16 @@ namespace fhirbridge::app {
 /// configuration checks could not see (a TLS file that does not load, a source type this build
 /// lacks, a folder that cannot be created) is reported here, before anything listens.
 Result<std::unique_ptr<service::Service>> BuildService(const Config& config);
+
+/// Opens the configured store (creating its folder): the service and the commands that work on
+/// the store (`deadletter`, `audit`) open it the same way.
+Result<std::unique_ptr<store::SqliteStore>> OpenConfiguredStore(const Config& config);
+
+/// Loads the configuration file and opens its store: what the commands that work on the store
+/// do first. The status names the file or key at fault.
+Result<std::unique_ptr<store::SqliteStore>> OpenStoreOfConfigFile(const std::string& path);
+
+/// "cli:<user name>" for the audit trail of commands run by hand.
+std::string CliActor();
 
 }  // namespace fhirbridge::app

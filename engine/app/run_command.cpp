@@ -2,15 +2,21 @@
 // SIGTERM/SIGINT/SIGQUIT.
 
 #include <Poco/Util/ServerApplication.h>
+#include <openssl/sha.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <future>
 #include <iostream>
+#include <iterator>
 
+#include "engine/app/atna_setup.h"
 #include "engine/app/commands.h"
 #include "engine/app/registry.h"
+#include "engine/store/audit_chain.h"
 #include "fhirbridge/config.h"
+#include "fhirbridge/json_writer.h"
 #include "fhirbridge/log.h"
 
 namespace fhirbridge::app {
@@ -22,6 +28,31 @@ constexpr const char* kRunUsage = "usage: fhirbridge run [--config FILE]\n";
 // How long a clean stop may take before the process leaves anyway: everything acknowledged is
 // in the store, so a restart resumes from there.
 constexpr std::chrono::seconds kStopBudget{30};
+
+// The audit trail records which configuration the service runs with: its SHA-256, so that a
+// later change to the file shows (issue 5 §1).
+void AuditConfigLoaded(const Config& config, MessageStore& store) {
+  std::ifstream in(config.origin(), std::ios::binary);
+  const std::string text = in ? std::string(std::istreambuf_iterator<char>(in), {})
+                              : std::string(EmbeddedDefaultConfig());
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  AuditRecord record;
+  record.event = "config.loaded";
+  record.actor = "fhirbridge";
+  std::string detail;
+  JsonWriter w(detail);
+  w.BeginObject();
+  w.KeyString("file", config.origin());
+  w.KeyString("sha256",
+              store::HexOf(std::string_view(reinterpret_cast<char*>(digest), sizeof digest)));
+  w.EndObject();
+  record.detail = std::move(detail);
+  if (Status status = store.RecordAudit(std::move(record)); !status.ok()) {
+    Logger::Global().Error("audit.write_failed",
+                           {LogField::Code("status", CodeName(status.code()))});
+  }
+}
 
 class RunApplication final : public Poco::Util::ServerApplication {
  public:
@@ -35,13 +66,22 @@ class RunApplication final : public Poco::Util::ServerApplication {
       return 1;
     }
     std::unique_ptr<service::Service> service = std::move(built).value();
+    AuditConfigLoaded(config_, service->store());
+    Result<std::unique_ptr<audit::AtnaForwarder>> atna =
+        BuildAtnaForwarder(config_, service->store(), service->metrics());
+    if (!atna.ok()) {
+      err_ << "run: " << atna.status().message() << "\n";
+      return 1;
+    }
     if (Status started = service->Start(); !started.ok()) {
       err_ << "run: " << started.message() << "\n";
       return 1;
     }
+    if (*atna) (*atna)->Start();  // after the service, so that it forwards its start-up entries
     Logger::Global().Info("service.started");
     waitForTerminationRequest();
     Logger::Global().Info("service.stopping");
+    if (*atna) (*atna)->Stop();  // before the store closes; a restart resumes from its position
     std::future<void> stopped = std::async(std::launch::async, [&] { service->Stop(); });
     if (stopped.wait_for(kStopBudget) != std::future_status::ready) {
       Logger::Global().Error("service.stop_timeout");

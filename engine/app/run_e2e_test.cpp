@@ -23,6 +23,7 @@
 
 #include "conformance/bench/pcd01_corpus.h"
 #include "connectors/mllp/mllp_client.h"
+#include "engine/app/e2e_support.h"
 #include "engine/app/mapping_options.h"
 #include "fhirbridge/config.h"
 #include "mappers/pcd01_mapper.h"
@@ -31,77 +32,8 @@
 namespace fhirbridge::app {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() /
-          ("fhirbridge-run-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-};
-
-// The service as a child process; its stderr (logfmt) is drained by a thread and searched for
-// the ports it bound.
-class ServiceProcess {
- public:
-  explicit ServiceProcess(const std::string& config) {
-    Poco::Pipe err;
-    handle_ = std::make_unique<Poco::ProcessHandle>(Poco::Process::launch(
-        FHIRBRIDGE_BINARY, {"run", "--config", config}, nullptr, nullptr, &err));
-    reader_ = std::thread([this, err]() mutable {
-      Poco::PipeInputStream in(err);
-      for (std::string line; std::getline(in, line);) {
-        std::lock_guard lock(mutex_);
-        log_ += line + "\n";
-      }
-    });
-  }
-  ~ServiceProcess() {
-    if (!exited_) Kill();
-    if (reader_.joinable()) reader_.join();
-  }
-
-  // Waits (bounded) for "event=<event> ... port=N" and returns N.
-  int PortOf(const std::string& event) {
-    const std::regex pattern("event=" + event + "[^\\n]* port=([0-9]+)");
-    for (int i = 0; i < 300; ++i) {
-      {
-        std::lock_guard lock(mutex_);
-        std::smatch m;
-        if (std::regex_search(log_, m, pattern)) return std::stoi(m[1]);
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    BOOST_FAIL("the service did not log " << event << "; its log:\n" << log());
-    return 0;
-  }
-  std::string log() {
-    std::lock_guard lock(mutex_);
-    return log_;
-  }
-  void Kill() {
-    Poco::Process::kill(*handle_);  // SIGKILL
-    handle_->wait();
-    exited_ = true;
-  }
-  int Terminate() {
-    Poco::Process::requestTermination(handle_->id());  // SIGINT
-    const int code = handle_->wait();
-    exited_ = true;
-    return code;
-  }
-
- private:
-  std::unique_ptr<Poco::ProcessHandle> handle_;
-  std::thread reader_;
-  std::mutex mutex_;
-  std::string log_;
-  bool exited_ = false;
-};
+using namespace e2e;
 
 std::string WriteConfig(const fs::path& dir) {
   const std::string path = (dir / "config.json").string();
@@ -116,80 +48,6 @@ std::string WriteConfig(const fs::path& dir) {
   "routes": [{"from": ["icu"], "to": ["outbox"]}]
 })";
   return path;
-}
-
-std::vector<std::string> Lines(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// MSA-1 of an ACK.
-std::string AckCode(const std::string& ack) {
-  const std::size_t msa = ack.find("MSA");
-  return msa == std::string::npos || ack.size() < msa + 6 ? "" : ack.substr(msa + 4, 2);
-}
-
-// The Bundle `fhirbridge convert` makes of each message with the source's settings: what the
-// file destination must hold for it.
-std::vector<std::string> ExpectedBundles(const std::string& config_path,
-                                         const std::vector<std::string>& messages) {
-  auto config = LoadConfigFile(config_path, DefaultConfigSchema());
-  BOOST_REQUIRE(config.ok());
-  auto options = Pcd01OptionsFor(config->root().Array("sources")[0]);
-  BOOST_REQUIRE(options.ok());
-  auto terms = mappers::Terminology::LoadBuiltin();
-  BOOST_REQUIRE(terms.ok());
-  const mappers::Pcd01Mapper mapper(*terms, *options);
-  std::vector<std::string> bundles;
-  for (const std::string& m : messages) {
-    mappers::Mapped mapped = mapper.Map(m);
-    BOOST_REQUIRE(mapped.ok());
-    bundles.push_back(mapped.bundle);
-  }
-  return bundles;
-}
-
-// Sends messages[i] for every i in `indices` over `connections` connections; returns which got AA.
-std::set<std::size_t> SendAll(int port, const std::vector<std::string>& messages,
-                              const std::vector<std::size_t>& indices, int connections,
-                              std::atomic<int>* acked_counter) {
-  std::mutex mutex;
-  std::set<std::size_t> acked;
-  std::vector<std::thread> threads;
-  for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&, c] {
-      mllp::MllpClientOptions options;
-      options.port = static_cast<std::uint16_t>(port);
-      options.timeout = 5s;
-      auto client = mllp::MllpClient::Connect(options);
-      if (!client.ok()) return;
-      for (std::size_t k = static_cast<std::size_t>(c); k < indices.size(); k += connections) {
-        auto ack = (*client)->Exchange(messages[indices[k]]);
-        if (!ack.ok()) return;  // the service went away
-        if (AckCode(*ack) == "AA") {
-          std::lock_guard lock(mutex);
-          acked.insert(indices[k]);
-          if (acked_counter) ++*acked_counter;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return acked;
-}
-
-std::string HttpGet(int port, const std::string& path, int& status) {
-  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
-  Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path);
-  session.sendRequest(request);
-  Poco::Net::HTTPResponse response;
-  std::istream& body = session.receiveResponse(response);
-  status = response.getStatus();
-  std::stringstream text;
-  text << body.rdbuf();
-  return text.str();
 }
 
 BOOST_AUTO_TEST_CASE(every_acknowledged_message_is_delivered_once_across_a_sigkill) {

@@ -11,7 +11,9 @@
 #include <Poco/URI.h>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
+#include "engine/service/dead_letter_view.h"
 #include "fhirbridge/json_writer.h"
 
 namespace fhirbridge::service {
@@ -82,6 +84,44 @@ std::string MessagesJson(const std::vector<MessageSummary>& messages) {
   return out;
 }
 
+// "123" → 123; anything else (signs, spaces, too long) → 0.
+std::int64_t ParseId(std::string_view text) {
+  if (text.empty() || text.size() > 15) return 0;
+  std::int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+HTTPResponse::HTTPStatus HttpStatusFor(const Status& status) {
+  if (status.IsInvalidArgument()) return HTTPResponse::HTTP_BAD_REQUEST;
+  switch (status.code()) {
+    case Status::Code::kNotFound:
+      return HTTPResponse::HTTP_NOT_FOUND;
+    case Status::Code::kFailedPrecondition:
+      return HTTPResponse::HTTP_CONFLICT;
+    default:
+      return HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+  }
+}
+
+// Who is calling, for the audit trail: the token is never written, only a short digest of it
+// that tells tokens apart.
+std::string ActorOf(const std::string& token) {
+  if (token.empty()) return "admin:loopback";
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "admin-token:";
+  for (int i = 0; i < 6; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
 class AdminHandler : public Poco::Net::HTTPRequestHandler {
  public:
   AdminHandler(const AdminOptions& options, AdminBackend& backend)
@@ -102,10 +142,11 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
   void Handle(HTTPServerRequest& request, HTTPServerResponse& response) {
     const Poco::URI uri(request.getURI());
     const std::string& path = uri.getPath();
-    if (request.getMethod() != "GET") {
+    const bool post = request.getMethod() == "POST";
+    if (request.getMethod() != "GET" && !(post && path.rfind("/api/deadletters/", 0) == 0)) {
       response.set("Allow", "GET");
       Send(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "application/json",
-           ErrorJson("only GET is supported"));
+           ErrorJson("only GET is supported here (POST only for dead-letter actions)"));
       return;
     }
     if (path == "/healthz") {
@@ -129,37 +170,104 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
     } else if (path == "/metrics") {
       Send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4", backend_.RenderMetrics());
     } else if (path == "/api/messages") {
+      backend_.AuditAccess("admin.read", ActorOf(options_.token), Peer(request), path);
       ListMessages(uri, response);
+    } else if (path == "/api/deadletters") {
+      backend_.AuditAccess("deadletter.read", ActorOf(options_.token), Peer(request), path);
+      ListDeadLetters(uri, response);
+    } else if (path.rfind("/api/deadletters/", 0) == 0) {
+      DeadLetter(request, path.substr(std::string_view("/api/deadletters/").size()), post,
+                 response);
     } else {
       Send(response, HTTPResponse::HTTP_NOT_FOUND, "application/json",
            ErrorJson("no such endpoint: " + path));
     }
   }
 
-  void ListMessages(const Poco::URI& uri, HTTPServerResponse& response) {
-    std::string status;
-    std::int64_t before = 0;
-    std::int64_t limit = 100;
+  static std::string Peer(const HTTPServerRequest& request) {
+    return request.clientAddress().toString();
+  }
+
+  // GET /api/deadletters/{id}; POST /api/deadletters/{id}/reprocess | /discard.
+  void DeadLetter(const HTTPServerRequest& request, const std::string& rest, bool post,
+                  HTTPServerResponse& response) {
+    const std::size_t slash = rest.find('/');
+    const std::int64_t id = ParseId(std::string_view(rest).substr(0, slash));
+    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    const bool known = post ? (action == "reprocess" || action == "discard") : action.empty();
+    if (id == 0 || !known) {
+      Send(response, HTTPResponse::HTTP_NOT_FOUND, "application/json",
+           ErrorJson("expected GET /api/deadletters/{id} or POST "
+                     "/api/deadletters/{id}/reprocess | /discard"));
+      return;
+    }
+    const std::string actor = ActorOf(options_.token);
+    if (!post) {
+      backend_.AuditAccess("deadletter.read", actor, Peer(request), request.getURI());
+      Result<DeadLetterDetail> detail = backend_.GetDeadLetter(id);
+      if (!detail.ok()) {
+        Send(response, HttpStatusFor(detail.status()), "application/json",
+             ErrorJson(detail.status().message()));
+        return;
+      }
+      Send(response, HTTPResponse::HTTP_OK, "application/json",
+           DeadLetterJson(detail->summary, &detail->outcome));
+      return;
+    }
+    const Status done = action == "reprocess" ? backend_.ReprocessDeadLetter(id, actor)
+                                              : backend_.DiscardDeadLetter(id, actor);
+    if (!done.ok()) {
+      Send(response, HttpStatusFor(done), "application/json", ErrorJson(done.message()));
+      return;
+    }
+    Result<DeadLetterDetail> detail = backend_.GetDeadLetter(id);
+    Send(response, HTTPResponse::HTTP_OK, "application/json",
+         detail.ok() ? DeadLetterJson(detail->summary) : std::string("{}"));
+  }
+
+  // Reads status, before and limit; false (and the answer sent) when one is wrong.
+  static bool PageParameters(const Poco::URI& uri, std::string& status, std::int64_t& before,
+                             std::int64_t& limit, HTTPServerResponse& response) {
     for (const auto& [key, value] : uri.getQueryParameters()) {
       if (key == "status") {
         status = value;
       } else if (key == "before" || key == "limit") {
-        std::int64_t n = 0;
-        bool ok = !value.empty() && value.size() < 12;
-        for (char c : value) ok = ok && c >= '0' && c <= '9';
-        if (ok) n = std::stoll(value);
-        if (!ok || (key == "limit" && (n < 1 || n > 1000))) {
+        const std::int64_t n = ParseId(value);
+        if (n == 0 || (key == "limit" && n > 1000)) {
           Send(response, HTTPResponse::HTTP_BAD_REQUEST, "application/json",
-               ErrorJson(key + " must be " + (key == "limit" ? "1..1000" : "a message id")));
-          return;
+               ErrorJson(key + " must be " + (key == "limit" ? "1..1000" : "an id")));
+          return false;
         }
         (key == "before" ? before : limit) = n;
       } else {
         Send(response, HTTPResponse::HTTP_BAD_REQUEST, "application/json",
              ErrorJson("unknown parameter " + key + " (status, before, limit)"));
-        return;
+        return false;
       }
     }
+    return true;
+  }
+
+  void ListDeadLetters(const Poco::URI& uri, HTTPServerResponse& response) {
+    std::string status;
+    std::int64_t before = 0;
+    std::int64_t limit = 100;
+    if (!PageParameters(uri, status, before, limit, response)) return;
+    Result<std::vector<DeadLetterSummary>> letters =
+        backend_.ListDeadLetters(status, before, static_cast<std::size_t>(limit));
+    if (!letters.ok()) {
+      Send(response, HttpStatusFor(letters.status()), "application/json",
+           ErrorJson(letters.status().message()));
+      return;
+    }
+    Send(response, HTTPResponse::HTTP_OK, "application/json", DeadLettersJson(*letters));
+  }
+
+  void ListMessages(const Poco::URI& uri, HTTPServerResponse& response) {
+    std::string status;
+    std::int64_t before = 0;
+    std::int64_t limit = 100;
+    if (!PageParameters(uri, status, before, limit, response)) return;
     Result<std::vector<MessageSummary>> messages =
         backend_.ListMessages(status, before, static_cast<std::size_t>(limit));
     if (!messages.ok()) {

@@ -1,6 +1,7 @@
 #pragma once
 
-// The admin HTTP API (Poco HTTPServer): /healthz, /readyz, /metrics, /api/messages.
+// The admin HTTP API (Poco HTTPServer): /healthz, /readyz, /metrics, /api/messages,
+// /api/deadletters (list, show, reprocess, discard).
 // Loopback by default; when a token is configured every path but /healthz needs
 // `Authorization: Bearer <token>`. Responses carry ids, states, counts and times, never PHI.
 
@@ -25,6 +26,16 @@ class AdminBackend {
   virtual Result<std::vector<MessageSummary>> ListMessages(std::string_view status,
                                                            std::int64_t before_id,
                                                            std::size_t limit) = 0;
+  virtual Result<std::vector<DeadLetterSummary>> ListDeadLetters(std::string_view status,
+                                                                 std::int64_t before_id,
+                                                                 std::size_t limit) = 0;
+  virtual Result<DeadLetterDetail> GetDeadLetter(std::int64_t id) = 0;
+  virtual Status ReprocessDeadLetter(std::int64_t id, std::string_view actor) = 0;
+  virtual Status DiscardDeadLetter(std::int64_t id, std::string_view actor) = 0;
+  /// Records who read or changed what through the API (issue 5: admin actions are audited).
+  /// `what` names the action (admin.read, deadletter.read, ...), `target` the resource path.
+  virtual void AuditAccess(std::string_view what, std::string_view actor, std::string_view peer,
+                           std::string_view target) = 0;
 };
 
 struct AdminOptions {

@@ -35,7 +35,10 @@ Dispatcher::Dispatcher(std::string destination, MessageStore& store, std::unique
                                   {{"destination", destination_}, {"result", "retry"}})),
       dead_(metrics.GetCounter("fhirbridge_deliveries_total",
                                "Outbox rows delivered, retried or dead-lettered.",
-                               {{"destination", destination_}, {"result", "dead_letter"}})) {}
+                               {{"destination", destination_}, {"result", "dead_letter"}})),
+      trips_(metrics.GetCounter("fhirbridge_circuit_trips_total",
+                                "Times a destination's circuit breaker opened.",
+                                {{"destination", destination_}})) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
 
@@ -107,16 +110,71 @@ std::vector<OutboxItem> Dispatcher::NextBatch(std::int64_t now, bool& store_fail
   return batch;
 }
 
+DestinationHealth Dispatcher::health() const {
+  std::lock_guard lock(health_mutex_);
+  return health_;
+}
+
+bool Dispatcher::MayDeliver(std::int64_t now, bool& probe) {
+  std::lock_guard lock(health_mutex_);
+  probe = false;
+  if (!health_.circuit_open) return true;
+  if (now < next_probe_us_) return false;
+  next_probe_us_ = now + options_.breaker.probe_interval_us;
+  probe = true;
+  return true;
+}
+
+void Dispatcher::AfterDelivery(const SinkResult& result, std::int64_t now) {
+  bool any_delivered = false;
+  bool any_retry = false;
+  const DeliveryOutcome* failure = nullptr;
+  for (const DeliveryOutcome& outcome : result.outcomes) {
+    any_delivered |= outcome.kind == DeliveryOutcome::Kind::kDelivered;
+    if (outcome.kind == DeliveryOutcome::Kind::kRetry) {
+      any_retry = true;
+      failure = &outcome;
+    }
+  }
+  std::lock_guard lock(health_mutex_);
+  if (failure != nullptr) health_.last_error = failure->reason;
+  // A server that answers (delivered, or refused for good) is up; only "try later" counts.
+  if (any_delivered || !any_retry) {
+    if (health_.circuit_open) {
+      Logger::Global().Info("delivery.circuit_closed", {LogField::Source(destination_)});
+    }
+    consecutive_failures_ = 0;
+    health_.circuit_open = false;
+    return;
+  }
+  ++consecutive_failures_;
+  if (!health_.circuit_open && consecutive_failures_ >= options_.breaker.failures) {
+    health_.circuit_open = true;
+    health_.open_since_us = now;
+    next_probe_us_ = now + options_.breaker.probe_interval_us;
+    trips_.Add();
+    Logger::Global().Error(
+        "delivery.circuit_open",
+        {LogField::Source(destination_), LogField::Count("failures", consecutive_failures_),
+         LogField::Duration("probe_every",
+                            std::chrono::microseconds(options_.breaker.probe_interval_us))});
+  }
+}
+
 std::size_t Dispatcher::RunOnce() {
   const std::int64_t now = clock_();
+  bool probe = false;
+  if (!MayDeliver(now, probe)) return 0;
   bool store_failed = false;
   std::vector<OutboxItem> batch = NextBatch(now, store_failed);
   if (batch.empty()) return 0;
+  if (probe) batch.resize(1);  // an open circuit is probed with one row, not a whole batch
   SinkResult result = sink_->Deliver(batch);
   if (result.outcomes.size() != batch.size()) {
     Logger::Global().Error("delivery.sink_broken", {LogField::Source(destination_)});
     return 0;
   }
+  AfterDelivery(result, now);
   return Record(batch, result, now);
 }
 

@@ -32,12 +32,30 @@ struct RetryPolicy {
                      std::mt19937_64& rng) const;
 };
 
+/// A destination that keeps failing is left alone for a while instead of being hammered: after
+/// `failures` deliveries in a row that all had to be retried, the circuit opens; while open, one
+/// row is tried every `probe_interval_us`; a delivery that succeeds closes it.
+struct CircuitBreakerPolicy {
+  int failures = 5;
+  std::int64_t probe_interval_us = 10'000'000;
+};
+
 struct DispatcherOptions {
   std::size_t window = 256;     ///< outbox rows read per query (bounds memory per destination)
   std::size_t max_batch = 128;  ///< rows handed to the sink at once
   std::size_t max_pages = 16;   ///< windows scanned past lanes that all wait for a retry
   std::int64_t idle_poll_us = 500'000;  ///< re-check interval without a wake-up
   RetryPolicy retry;
+  CircuitBreakerPolicy breaker;
+  /// Alert (metric and log) when the oldest row has waited longer than this; 0 = never.
+  std::int64_t alert_queue_age_us = 900'000'000;
+};
+
+/// What /readyz and /metrics show of one destination.
+struct DestinationHealth {
+  bool circuit_open = false;
+  std::int64_t open_since_us = 0;
+  std::string last_error;  ///< PHI-free reason of the last failed attempt ("HTTP 503")
 };
 
 class Dispatcher {
@@ -59,11 +77,17 @@ class Dispatcher {
   std::size_t RunOnce();
 
   const std::string& destination() const { return destination_; }
+  DestinationHealth health() const;
+  std::int64_t alert_queue_age_us() const { return options_.alert_queue_age_us; }
 
  private:
   void Loop();
   std::vector<OutboxItem> NextBatch(std::int64_t now, bool& store_failed);
   std::size_t Record(const std::vector<OutboxItem>& batch, SinkResult& result, std::int64_t now);
+  /// Counts a delivery attempt towards the breaker; false while the circuit is open and no probe
+  /// is due (the caller then waits).
+  bool MayDeliver(std::int64_t now, bool& probe);
+  void AfterDelivery(const SinkResult& result, std::int64_t now);
 
   std::string destination_;
   MessageStore& store_;
@@ -74,6 +98,12 @@ class Dispatcher {
   Counter& delivered_;
   Counter& retried_;
   Counter& dead_;
+  Counter& trips_;
+
+  mutable std::mutex health_mutex_;
+  DestinationHealth health_;
+  int consecutive_failures_ = 0;
+  std::int64_t next_probe_us_ = 0;
 
   std::mutex mutex_;
   std::condition_variable cv_;

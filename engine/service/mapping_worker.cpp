@@ -86,6 +86,11 @@ MappingRecord MappingWorker::MapOne(const StoredMessage& message) {
   record.message_id = message.id;
   record.lane = mapped.lane.empty() ? "source:" + message.source : std::move(mapped.lane);
   if (!mapped.issues.empty()) record.outcome = RenderOperationOutcome(mapped.issues);
+  record.patient = std::move(mapped.patient);
+  for (const DataIssue& issue : mapped.issues) {
+    if (issue.severity == DataIssue::Severity::kWarning) ++record.warning_count;
+    if (issue.severity <= DataIssue::Severity::kError) ++record.error_count;
+  }
   switch (mapped.result) {
     case MapOutput::Result::kHeld:
       record.result = MappingRecord::Result::kHeld;
@@ -96,7 +101,7 @@ MappingRecord MappingWorker::MapOne(const StoredMessage& message) {
     case MapOutput::Result::kMapped:
       record.result = MappingRecord::Result::kMapped;
       record.bundle = std::move(mapped.bundle);
-      record.destinations = route->second.destinations;
+      record.destinations = SelectDestinations(route->second.targets, mapped.facts);
       record.resource_count = mapped.resource_count;
       break;
   }
@@ -128,6 +133,14 @@ std::size_t MappingWorker::RunOnce() {
         .GetCounter("fhirbridge_messages_mapped_total", "Stored messages mapped, by result.",
                     {{"source", (*pending)[i].source}, {"result", result}})
         .Add();
+    if (records[i].result == MappingRecord::Result::kMapped && records[i].destinations.empty()) {
+      // Mapped, but no route's conditions hold: kept in the store, delivered nowhere.
+      metrics_
+          .GetCounter("fhirbridge_messages_unrouted_total",
+                      "Mapped messages that no route's conditions selected.",
+                      {{"source", (*pending)[i].source}})
+          .Add();
+    }
     if (records[i].result == MappingRecord::Result::kFailed) {
       Logger::Global().Warn("message.mapping_failed",
                             {LogField::Source((*pending)[i].source),

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/service/metrics.h"
+#include "engine/service/route_rules.h"
 #include "fhirbridge/mapper.h"
 #include "fhirbridge/store.h"
 
@@ -21,8 +22,8 @@ namespace fhirbridge::service {
 
 /// How messages of one source are mapped and where their results go.
 struct SourceRoute {
-  std::shared_ptr<const Mapper> mapper;   ///< null: the source's format has no mapper yet
-  std::vector<std::string> destinations;  ///< from every route naming the source
+  std::shared_ptr<const Mapper> mapper;  ///< null: the source's format has no mapper yet
+  std::vector<RouteTarget> targets;      ///< from every route naming the source
 };
 
 class MappingWorker {

@@ -1,5 +1,6 @@
 #include "engine/service/service.h"
 
+#include "fhirbridge/json_writer.h"
 #include "fhirbridge/log.h"
 
 namespace fhirbridge::service {
@@ -13,8 +14,11 @@ std::int64_t NowMicros() {
 Service::Service(ServiceParts parts) : parts_(std::move(parts)) {
   for (const auto& connector : parts_.connectors) CountersFor(connector->name());
   for (auto& [destination, sink] : parts_.sinks) {
+    auto own = parts_.dispatch_for.find(destination);
+    const DispatcherOptions& options =
+        own == parts_.dispatch_for.end() ? parts_.dispatch : own->second;
     dispatchers_.push_back(std::make_unique<Dispatcher>(destination, *parts_.store, std::move(sink),
-                                                        metrics_, parts_.dispatch, NowMicros));
+                                                        metrics_, options, NowMicros));
   }
   mapper_ =
       std::make_unique<MappingWorker>(*parts_.store, parts_.routes, metrics_, NowMicros, [this] {
@@ -76,6 +80,31 @@ void Service::AddGauges() {
   metrics_.AddGauge("fhirbridge_queue_oldest_age_seconds",
                     "Age of the oldest outbox row waiting for delivery (0 when none).",
                     [queue] { return queue(true); });
+  metrics_.AddGauge("fhirbridge_destination_circuit_open",
+                    "1 while a destination's circuit breaker is open (only probes are sent).",
+                    [this] {
+                      std::vector<std::pair<Labels, double>> out;
+                      for (const auto& d : dispatchers_) {
+                        out.push_back({{{"destination", d->destination()}},
+                                       d->health().circuit_open ? 1.0 : 0.0});
+                      }
+                      return out;
+                    });
+  metrics_.AddGauge(
+      "fhirbridge_queue_age_alert",
+      "1 while the oldest waiting row of a destination is older than its alert_queue_age_s.",
+      [this] {
+        std::vector<std::pair<Labels, double>> out;
+        const std::int64_t now = NowMicros();
+        for (const auto& d : dispatchers_) {
+          Result<QueueStats> stats = parts_.store->Queue(d->destination());
+          if (!stats.ok()) continue;
+          const bool late = d->alert_queue_age_us() > 0 && stats->oldest_pending_created_us != 0 &&
+                            now - stats->oldest_pending_created_us > d->alert_queue_age_us();
+          out.push_back({{{"destination", d->destination()}}, late ? 1.0 : 0.0});
+        }
+        return out;
+      });
   metrics_.AddGauge("fhirbridge_dead_letters", "Dead letters not yet reprocessed or discarded.",
                     [this, destinations] {
                       std::vector<std::pair<Labels, double>> out;
@@ -111,7 +140,20 @@ Status Service::Start() {
   // Messages stored before a restart and not yet mapped or delivered are picked up now.
   mapper_->Wake();
   for (auto& d : dispatchers_) d->Wake();
+  AuditLifecycle("service.started");
   return Status::Ok();
+}
+
+void Service::AuditLifecycle(std::string_view event) {
+  AuditRecord record;
+  record.at_us = NowMicros();
+  record.event = std::string(event);
+  record.actor = "fhirbridge";
+  record.detail = "{}";
+  if (Status status = parts_.store->RecordAudit(std::move(record)); !status.ok()) {
+    Logger::Global().Error("audit.write_failed",
+                           {LogField::Code("status", CodeName(status.code()))});
+  }
 }
 
 void Service::Stop() {
@@ -121,6 +163,7 @@ void Service::Stop() {
   if (admin_) admin_->Stop();
   mapper_->Stop();
   for (auto& d : dispatchers_) d->Stop();
+  AuditLifecycle("service.stopped");  // the last entry before the store closes
   if (parts_.close_store) parts_.close_store();
   Logger::Global().Info("service.stopped");
 }
@@ -169,6 +212,15 @@ std::vector<std::string> Service::ReadinessProblems() {
     if (!connector->Running())
       problems.push_back("source " + connector->name() + ": not listening");
   }
+  const std::int64_t now = NowMicros();
+  for (const auto& d : dispatchers_) {
+    const DestinationHealth health = d->health();
+    if (health.circuit_open) {
+      problems.push_back("destination " + d->destination() + ": circuit open for " +
+                         std::to_string((now - health.open_since_us) / 1'000'000) +
+                         " s, last error: " + health.last_error);
+    }
+  }
   return problems;
 }
 
@@ -176,6 +228,48 @@ Result<std::vector<MessageSummary>> Service::ListMessages(std::string_view statu
                                                           std::int64_t before_id,
                                                           std::size_t limit) {
   return parts_.store->ListMessages(status, before_id, limit);
+}
+
+Result<std::vector<DeadLetterSummary>> Service::ListDeadLetters(std::string_view status,
+                                                                std::int64_t before_id,
+                                                                std::size_t limit) {
+  return parts_.store->ListDeadLetters(status, before_id, limit);
+}
+
+Result<DeadLetterDetail> Service::GetDeadLetter(std::int64_t id) {
+  return parts_.store->GetDeadLetter(id);
+}
+
+Status Service::ReprocessDeadLetter(std::int64_t id, std::string_view actor) {
+  FHIRBRIDGE_RETURN_IF_ERROR(parts_.store->ReprocessDeadLetter(id, NowMicros(), actor));
+  Logger::Global().Info("deadletter.reprocess", {LogField::Id("dead_letter", std::to_string(id))});
+  mapper_->Wake();  // the message is waiting for the mapper again
+  return Status::Ok();
+}
+
+Status Service::DiscardDeadLetter(std::int64_t id, std::string_view actor) {
+  FHIRBRIDGE_RETURN_IF_ERROR(parts_.store->DiscardDeadLetter(id, NowMicros(), actor));
+  Logger::Global().Info("deadletter.discard", {LogField::Id("dead_letter", std::to_string(id))});
+  return Status::Ok();
+}
+
+void Service::AuditAccess(std::string_view what, std::string_view actor, std::string_view peer,
+                          std::string_view target) {
+  AuditRecord record;
+  record.at_us = NowMicros();
+  record.event = std::string(what);
+  record.actor = std::string(actor);
+  record.peer = std::string(peer);
+  std::string detail;
+  JsonWriter w(detail);
+  w.BeginObject();
+  w.KeyString("target", target);
+  w.EndObject();
+  record.detail = std::move(detail);
+  if (Status status = parts_.store->RecordAudit(std::move(record)); !status.ok()) {
+    Logger::Global().Error("audit.write_failed",
+                           {LogField::Code("status", CodeName(status.code()))});
+  }
 }
 
 }  // namespace fhirbridge::service

@@ -27,7 +27,8 @@ struct ServiceParts {
   std::map<std::string, SourceRoute, std::less<>> routes;  ///< by source name
   std::map<std::string, std::unique_ptr<Sink>> sinks;      ///< by destination name
   AdminOptions admin;
-  DispatcherOptions dispatch;
+  DispatcherOptions dispatch;  ///< for destinations without their own below
+  std::map<std::string, DispatcherOptions> dispatch_for;  ///< by destination name
   std::function<void()> close_store;  ///< flushes and closes the store after everything stopped
 };
 
@@ -53,6 +54,14 @@ class Service final : public AdminBackend, private Intake {
   std::vector<std::string> ReadinessProblems() override;
   Result<std::vector<MessageSummary>> ListMessages(std::string_view status, std::int64_t before_id,
                                                    std::size_t limit) override;
+  Result<std::vector<DeadLetterSummary>> ListDeadLetters(std::string_view status,
+                                                         std::int64_t before_id,
+                                                         std::size_t limit) override;
+  Result<DeadLetterDetail> GetDeadLetter(std::int64_t id) override;
+  Status ReprocessDeadLetter(std::int64_t id, std::string_view actor) override;
+  Status DiscardDeadLetter(std::int64_t id, std::string_view actor) override;
+  void AuditAccess(std::string_view what, std::string_view actor, std::string_view peer,
+                   std::string_view target) override;
 
  private:
   struct SourceCounters {
@@ -68,6 +77,8 @@ class Service final : public AdminBackend, private Intake {
   Result<IntakeReceipt> Accept(Message message) override;
   Status Reject(Message message, std::string_view reason) override;
   SourceCounters& CountersFor(const std::string& source);
+  /// Audits service.started / service.stopped (a failure to write is logged, not fatal).
+  void AuditLifecycle(std::string_view event);
   void AddGauges();
 
   ServiceParts parts_;

@@ -182,6 +182,65 @@ BOOST_AUTO_TEST_CASE(dispatcher_keeps_lane_order_through_retries_and_dead_letter
       std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(circuit_opens_after_failing_rounds_probes_one_row_and_closes) {
+  TempDir t;
+  auto opened = store::SqliteStore::Open({(t.dir / "s.db").string(), false, 64});
+  BOOST_REQUIRE(opened.ok());
+  store::SqliteStore& store = **opened;
+  for (int i = 0; i < 6; ++i) {
+    Message m;
+    m.source = "icu";
+    m.format = "hl7v2";
+    m.control_id = "c" + std::to_string(i);
+    m.raw = m.control_id;
+    auto r = store.Accept(m);
+    BOOST_REQUIRE(r.ok());
+    MappingRecord record;
+    record.message_id = r->message_id;
+    record.lane = "lane" + std::to_string(i);  // six lanes: a round tries them all
+    record.bundle = m.control_id;
+    record.destinations = {"ehr"};
+    BOOST_REQUIRE(store.RecordMappings({record}, 1).ok());
+  }
+  auto sink = std::make_unique<ScriptedSink>();
+  ScriptedSink* script = sink.get();
+  for (int i = 0; i < 6; ++i) script->script["c" + std::to_string(i)] = {"retry", "retry", "retry"};
+  Metrics metrics;
+  std::int64_t now = 1'000'000;
+  DispatcherOptions options;
+  options.retry.jitter = 0;
+  options.retry.initial_us = 1000;
+  options.retry.max_us = 1000;
+  options.breaker.failures = 2;
+  options.breaker.probe_interval_us = 60'000'000;
+  Dispatcher dispatcher("ehr", store, std::move(sink), metrics, options, [&] { return now; });
+
+  dispatcher.RunOnce();  // round 1: all six retried
+  BOOST_CHECK(!dispatcher.health().circuit_open);
+  now += 1000;
+  dispatcher.RunOnce();  // round 2: all six retried again → open
+  BOOST_CHECK(dispatcher.health().circuit_open);
+  BOOST_CHECK_EQUAL(dispatcher.health().last_error, "HTTP 503");
+  BOOST_CHECK_EQUAL(dispatcher.health().open_since_us, now);
+  now += 1000;
+  // Open: nothing is sent before the probe is due, although every row is due.
+  BOOST_CHECK_EQUAL(dispatcher.RunOnce(), 0u);
+  BOOST_CHECK_EQUAL(store.PendingDeliveries("ehr", 0, 10)->front().attempts, 2);
+  now += options.breaker.probe_interval_us;
+  // The probe is one row (its third answer is another retry: the circuit stays open).
+  BOOST_CHECK_EQUAL(dispatcher.RunOnce(), 1u);
+  BOOST_CHECK(dispatcher.health().circuit_open);
+  BOOST_CHECK_EQUAL(dispatcher.RunOnce(), 0u);
+  now += options.breaker.probe_interval_us;
+  // The probe takes the first row again; c0 has had its three retries, so it is delivered
+  // and the circuit closes.
+  BOOST_CHECK_EQUAL(dispatcher.RunOnce(), 1u);
+  BOOST_CHECK(!dispatcher.health().circuit_open);
+  BOOST_CHECK_EQUAL(script->delivered.size(), 1u);
+  BOOST_CHECK_NE(metrics.Render().find("fhirbridge_circuit_trips_total{destination=\"ehr\"} 1"),
+                 std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(retry_delay_grows_is_capped_and_honours_retry_after) {
   RetryPolicy policy;
   policy.jitter = 0;

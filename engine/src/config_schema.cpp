@@ -193,6 +193,16 @@ void CheckSources(ConfigCheckContext& ctx) {
       ctx.ProblemAt(at + ".format",
                     "a phd-tcp source carries IEEE 11073-20601 APDUs; format must be phd");
     }
+    if (type == "http" && !IsOneOf(format, {"json", "sdc"})) {
+      ctx.ProblemAt(at + ".format",
+                    "an http source takes JSON or SDC XML; format must be json or sdc");
+    }
+    if (format == "json" && !source.Has("mapping"))
+      ctx.ProblemAt(at + ".mapping", "required when format is json (the mapping file)");
+    if (format != "json" && source.Has("mapping"))
+      ctx.ProblemAt(at + ".mapping", "only used when format is json");
+    if (type != "http" && source.Has("http"))
+      ctx.ProblemAt(at + ".http", "only used by a source of type http");
     if (network && source.Has("listen")) {
       const std::string& address = source.GetString("listen");
       const bool ephemeral = address.size() > 2 && address.substr(address.size() - 2) == ":0";
@@ -216,6 +226,94 @@ void CheckTls(ConfigCheckContext& ctx) {
   }
 }
 
+// http://host… where host is 127.0.0.0/8, localhost or [::1]: plain HTTP that never leaves the
+// machine (ARCHITECTURE.md, Security: TLS on every client that leaves the host).
+bool IsLoopbackHttp(std::string_view url) {
+  if (url.substr(0, 7) != "http://") return false;
+  std::string_view host = url.substr(7);
+  host = host.substr(0, host.find_first_of("/?#"));
+  if (host.substr(0, 5) == "[::1]") return host.size() == 5 || host[5] == ':';
+  host = host.substr(0, host.find(':'));
+  if (host == "localhost") return true;
+  // 127.0.0.0/8 as a dotted address: "127.0.0.1.example.org" is a DNS name, not loopback.
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') ++dots;
+    if (c != '.' && (c < '0' || c > '9')) return false;
+  }
+  return dots == 3 && host.substr(0, 4) == "127.";
+}
+
+void CheckProxyUrl(ConfigCheckContext& ctx) {
+  const std::string& value = ctx.parent().GetString(ctx.key());
+  bool ok = false;
+  for (std::string_view scheme : {"http://", "https://", "socks5://", "socks5h://"}) {
+    ok = ok || (value.rfind(scheme, 0) == 0 && value.size() > scheme.size());
+  }
+  if (!ok || !LooksLikeUri(value)) {
+    ctx.Problem(QuoteForMessage(value) + " is not a proxy URL (http://host:port, socks5://…)");
+  }
+}
+
+void CheckFhirAuth(ConfigCheckContext& ctx, const ConfigNode& auth, const std::string& at) {
+  if (!auth.Has("type")) {
+    ctx.ProblemAt(at + ".type", "required when auth is given");
+    return;
+  }
+  const std::string& type = auth.GetString("type");
+  struct Use {
+    const char* key;
+    const char* type;
+    bool required;
+  };
+  static constexpr Use kUses[] = {
+      {"token_url", "smart-backend", false},
+      {"client_id", "smart-backend", true},
+      {"private_key_file", "smart-backend", true},
+      {"kid", "smart-backend", true},
+      {"token_file", "bearer", true},
+      {"username", "basic", true},
+      {"password_file", "basic", true},
+  };
+  for (const Use& use : kUses) {
+    if (type == use.type && use.required && !auth.Has(use.key)) {
+      ctx.ProblemAt(at + "." + use.key, "required when auth.type is " + type);
+    }
+    if (type != use.type && auth.Has(use.key)) {
+      ctx.ProblemAt(at + "." + use.key, std::string("only used when auth.type is ") + use.type);
+    }
+  }
+  if (type == "smart-backend" && auth.Has("token_url")) {
+    const std::string& url = auth.GetString("token_url");
+    if (url.rfind("https://", 0) != 0 && !IsLoopbackHttp(url)) {
+      ctx.ProblemAt(at + ".token_url", "must be https:// (http:// only for a loopback host)");
+    }
+  }
+}
+
+// Checks across the keys of one fhir destination.
+void CheckFhirDestination(ConfigCheckContext& ctx, const ConfigNode& destination,
+                          const std::string& at) {
+  const bool https =
+      destination.Has("base_url") && destination.GetString("base_url").rfind("https://", 0) == 0;
+  if (destination.Has("base_url") && !https && !IsLoopbackHttp(destination.GetString("base_url"))) {
+    ctx.ProblemAt(at + ".base_url",
+                  "must be https:// (http:// only for a loopback host such as 127.0.0.1)");
+  }
+  if (destination.Has("tls")) {
+    const ConfigNode& tls = destination.Object("tls");
+    if (tls.Has("cert") != tls.Has("key")) {
+      ctx.ProblemAt(at + (tls.Has("cert") ? ".tls.key" : ".tls.cert"),
+                    "tls.cert and tls.key go together");
+    }
+    if (!https) ctx.ProblemAt(at + ".tls", "only used with an https:// base_url");
+  }
+  if (destination.GetInt("connect_timeout_ms") > destination.GetInt("timeout_ms")) {
+    ctx.ProblemAt(at + ".connect_timeout_ms", "must not be longer than timeout_ms");
+  }
+  if (destination.Has("auth")) CheckFhirAuth(ctx, destination.Object("auth"), at + ".auth");
+}
+
 void CheckDestinations(ConfigCheckContext& ctx) {
   const std::vector<ConfigNode>& destinations = ctx.parent().Array(ctx.key());
   for (std::size_t i = 0; i < destinations.size(); ++i) {
@@ -234,6 +332,14 @@ void CheckDestinations(ConfigCheckContext& ctx) {
     }
     if (type != "fhir" && destination.Has("base_url")) {
       ctx.ProblemAt(at + ".base_url", "only used by a destination of type fhir");
+    }
+    if (type == "fhir") CheckFhirDestination(ctx, destination, at);
+    if (type != "fhir") {
+      for (const char* key : {"proxy", "prefer", "tls", "auth"}) {
+        if (destination.Has(key)) {
+          ctx.ProblemAt(at + "." + key, "only used by a destination of type fhir");
+        }
+      }
     }
   }
 }
@@ -258,6 +364,33 @@ void AddStoreAndAdmin(ConfigSchema& s) {
   s.Add(ConfigKey::SecretPath("admin.token_file",
                               "File holding the bearer token that admin API requests must "
                               "present (a path, never the token itself)."));
+}
+
+// The keys of http sources and of json mappings (docs/connector-http.md, docs/mapping-json.md).
+void AddHttpSourceKeys(ConfigSchema& s) {
+  s.Add(ConfigKey::String("sources[].mapping",
+                          "Mapping file of a json source: where the vendor's documents hold "
+                          "device, patient, time and measurements (docs/mapping-json.md); "
+                          "required for format json."));
+  s.Add(
+      ConfigKey::Object("sources[].http", "Settings of an http source (docs/connector-http.md)."));
+  s.Add(ConfigKey::String("sources[].http.path",
+                          "The one path that takes POSTed documents; others answer 404.")
+            .Default("/ingest"));
+  s.Add(ConfigKey::SecretPath("sources[].http.token_file",
+                              "File holding the bearer token senders must present "
+                              "(Authorization: Bearer); without it no token is asked for."));
+  s.Add(ConfigKey::Integer("sources[].http.max_depth", 1, 256,
+                           "Deepest nesting of JSON arrays/objects or XML elements a body may "
+                           "have; deeper bodies are answered 400.")
+            .DefaultInt(64));
+  s.Add(ConfigKey::Integer("sources[].http.timeout_s", 1, 3600,
+                           "Seconds a request may take to arrive, and a kept-alive connection "
+                           "may sit idle.")
+            .DefaultInt(30));
+  s.Add(ConfigKey::Integer("sources[].http.retry_after_s", 1, 3600,
+                           "Retry-After of a 503 answer when the store cannot commit.")
+            .DefaultInt(5));
 }
 
 void AddSources(ConfigSchema& s) {
@@ -348,6 +481,65 @@ void AddSources(ConfigSchema& s) {
   s.Add(ConfigKey::Integer("sources[].idle_timeout_s", 1, 86400,
                            "Seconds without data after which a connection is closed.")
             .DefaultInt(300));
+  AddHttpSourceKeys(s);
+}
+
+// The keys of fhir destinations (docs/destination-fhir.md).
+void AddFhirDestinationKeys(ConfigSchema& s) {
+  s.Add(ConfigKey::Integer("destinations[].timeout_ms", 100, 600000,
+                           "fhir: most milliseconds one request may take, connection included; "
+                           "a timeout is retried (conditional creates make that safe).")
+            .DefaultInt(30000));
+  s.Add(ConfigKey::Integer("destinations[].connect_timeout_ms", 100, 600000,
+                           "fhir: most milliseconds to open a connection (TCP and TLS).")
+            .DefaultInt(5000));
+  s.Add(ConfigKey::Integer("destinations[].max_connections", 1, 256,
+                           "fhir: requests in flight at once (one per lane; a lane's messages "
+                           "go one after the other) over kept-alive connections.")
+            .DefaultInt(8));
+  s.Add(ConfigKey::String("destinations[].proxy",
+                          "fhir: proxy URL (http://host:port or socks5://host:port); without "
+                          "it fhirbridge connects directly and ignores http_proxy variables.")
+            .Check(CheckProxyUrl));
+  s.Add(ConfigKey::Enum("destinations[].prefer", {"minimal", "representation", "OperationOutcome"},
+                        "fhir: sends `Prefer: return=<value>`; left out, no Prefer header."));
+  s.Add(ConfigKey::Object("destinations[].tls",
+                          "fhir: TLS settings for an https:// base_url (TLS 1.2 or later)."));
+  s.Add(ConfigKey::SecretPath("destinations[].tls.ca_file",
+                              "PEM file of CAs the server certificate must chain to; "
+                              "left out, the system's CA store."));
+  s.Add(ConfigKey::SecretPath("destinations[].tls.cert",
+                              "PEM client certificate for mutual TLS (needs tls.key)."));
+  s.Add(ConfigKey::SecretPath("destinations[].tls.key", "PEM private key of tls.cert."));
+  s.Add(ConfigKey::Object("destinations[].auth",
+                          "fhir: how requests authenticate; left out, no Authorization header."));
+  s.Add(ConfigKey::Enum("destinations[].auth.type", {"smart-backend", "bearer", "basic"},
+                        "smart-backend: SMART Backend Services (signed JWT, client "
+                        "credentials); bearer: a token read from token_file; basic: username "
+                        "and the password in password_file."));
+  s.Add(ConfigKey::String("destinations[].auth.token_url",
+                          "smart-backend: the token endpoint; left out, it is read from "
+                          "<base_url>/.well-known/smart-configuration.")
+            .Check(CheckHttpUrl));
+  s.Add(ConfigKey::String("destinations[].auth.client_id",
+                          "smart-backend: the client id the EHR registered for fhirbridge."));
+  s.Add(ConfigKey::SecretPath("destinations[].auth.private_key_file",
+                              "smart-backend: PEM private key signing the client assertion "
+                              "(RSA of 2048+ bits for RS384, P-384 for ES384)."));
+  s.Add(ConfigKey::Enum("destinations[].auth.alg", {"RS384", "ES384"},
+                        "smart-backend: signature algorithm of the client assertion.")
+            .Default("RS384"));
+  s.Add(ConfigKey::String("destinations[].auth.kid",
+                          "smart-backend: key id of the public key in the JWKS the EHR knows."));
+  s.Add(ConfigKey::String("destinations[].auth.scope",
+                          "smart-backend: scopes requested (SMART v2: c = create, s = search, "
+                          "which conditional creates need).")
+            .Default("system/Observation.cs system/Patient.cs system/Device.cs"));
+  s.Add(ConfigKey::SecretPath("destinations[].auth.token_file",
+                              "bearer: file holding the token; read again after a 401."));
+  s.Add(ConfigKey::String("destinations[].auth.username", "basic: the user name."));
+  s.Add(ConfigKey::SecretPath("destinations[].auth.password_file",
+                              "basic: file holding the password."));
 }
 
 void AddDestinationsAndRoutes(ConfigSchema& s) {
@@ -373,6 +565,32 @@ void AddDestinationsAndRoutes(ConfigSchema& s) {
                         "How a fhir destination sends a message's resources: one transaction "
                         "Bundle, one batch Bundle, or one request per resource.")
             .Default("transaction"));
+  AddFhirDestinationKeys(s);
+  s.Add(ConfigKey::Object("destinations[].retry",
+                          "Backoff between attempts of a message the destination could not take "
+                          "now (429, 5xx, timeouts): exponential with ±20 % jitter, never shorter "
+                          "than the server's Retry-After, without limit in count."));
+  s.Add(ConfigKey::Integer("destinations[].retry.initial_ms", 10, 3600000,
+                           "Wait after the first failed attempt, in milliseconds.")
+            .DefaultInt(1000));
+  s.Add(ConfigKey::Integer("destinations[].retry.max_ms", 10, 86400000,
+                           "Longest wait between two attempts, in milliseconds.")
+            .DefaultInt(300000));
+  s.Add(ConfigKey::Object("destinations[].circuit",
+                          "Circuit breaker: a destination that keeps failing is only probed now "
+                          "and then, and shows in /readyz and /metrics."));
+  s.Add(ConfigKey::Integer("destinations[].circuit.failures", 1, 1000,
+                           "Delivery rounds in a row that all had to be retried before the "
+                           "circuit opens.")
+            .DefaultInt(5));
+  s.Add(ConfigKey::Integer("destinations[].circuit.probe_interval_s", 1, 3600,
+                           "While open, one message is tried this often, in seconds; a success "
+                           "closes the circuit.")
+            .DefaultInt(10));
+  s.Add(ConfigKey::Integer("destinations[].alert_queue_age_s", 0, 31536000,
+                           "Raise fhirbridge_queue_age_alert when the oldest waiting message of "
+                           "this destination is older than this many seconds; 0 = never.")
+            .DefaultInt(900));
   s.Add(ConfigKey::ObjectArray("routes",
                                "Which sources feed which destinations: a message goes "
                                "to every destination of every route naming its "
@@ -385,6 +603,119 @@ void AddDestinationsAndRoutes(ConfigSchema& s) {
   s.Add(ConfigKey::StringList("routes[].to", "Names of the destinations this route delivers to.")
             .Required()
             .Check(CheckReferences("destinations", "destination")));
+  s.Add(ConfigKey::Object("routes[].when",
+                          "Conditions on the mapped message; leave out to route every message of "
+                          "the sources. Within a list any entry may match; all lists given must."));
+  s.Add(ConfigKey::StringList("routes[].when.message_types",
+                              "Message types, e.g. ORU^R01 (ORU: any ORU event), PHD, SDC, JSON.")
+            .DefaultJson("[]"));
+  s.Add(
+      ConfigKey::StringList("routes[].when.codes",
+                            "Observation codes as system|code (urn:iso:std:iso:11073:10101|150456, "
+                            "http://loinc.org|8867-4) or a bare code of any system; the message "
+                            "goes when any of its Observations carries one.")
+          .DefaultJson("[]"));
+  s.Add(ConfigKey::StringList("routes[].when.locations",
+                              "Patient point of care from PV1-3: ICU matches ICU^BED12^...; "
+                              "ICU^BED12 must match both components.")
+            .DefaultJson("[]"));
+  s.Add(ConfigKey::StringList("routes[].when.devices",
+                              "Device identifiers as system|value or a bare value (e.g. the "
+                              "EUI-64 0012345678ABCDEF).")
+            .DefaultJson("[]"));
+}
+
+// audit.syslog: what forwarding needs once it is switched on.
+void CheckSyslog(ConfigCheckContext& ctx) {
+  const ConfigNode& syslog = ctx.parent().Object(ctx.key());
+  const ConfigNode& tls = syslog.Object("tls");
+  if (tls.Has("cert") != tls.Has("key")) {
+    ctx.ProblemAt(tls.Has("cert") ? ".tls.key" : ".tls.cert",
+                  "tls.cert and tls.key go together (the client certificate for mutual TLS)");
+  }
+  if (!syslog.GetBool("enabled")) return;
+  if (!syslog.Has("address")) ctx.ProblemAt(".address", "required when enabled is true");
+  if (!tls.Has("ca")) {
+    ctx.ProblemAt(".tls.ca",
+                  "required when enabled is true (the collector's certificate is checked)");
+  }
+}
+
+// A syslog HOSTNAME and an AuditEvent observer id: RFC 5424 PRINTUSASCII, 1..255.
+void CheckNodeName(ConfigCheckContext& ctx) {
+  const std::string& name = ctx.parent().GetString(ctx.key());
+  bool ok = !name.empty() && name.size() <= 255;
+  for (char c : name) ok = ok && c >= 33 && c <= 126;
+  if (!ok)
+    ctx.Problem(QuoteForMessage(name) + ": use 1 to 255 printable ASCII characters, no spaces");
+}
+
+// The audit trail as others see it: AuditEvent export and IHE ATNA syslog forwarding
+// (docs/audit.md). The chain's own keys are declared after these, under the same object.
+void AddAuditExport(ConfigSchema& s) {
+  s.Add(ConfigKey::Object("audit", "The audit trail: its export, ATNA forwarding and signing."));
+  s.Add(ConfigKey::String("audit.node_name",
+                          "This fhirbridge node as AuditEvents name it (source.observer) and as "
+                          "syslog HOSTNAME.")
+            .Default("fhirbridge")
+            .Check(CheckNodeName));
+  s.Add(ConfigKey::Object("audit.syslog",
+                          "IHE ATNA forwarding: every audit entry as an RFC 5424 syslog message "
+                          "over TLS (RFC 5425) to a collector, from a durable position.")
+            .Check(CheckSyslog));
+  s.Add(ConfigKey::Boolean("audit.syslog.enabled", "Forward audit entries to the collector.")
+            .DefaultBool(false));
+  s.Add(ConfigKey::String("audit.syslog.address",
+                          "host:port of the collector's TLS syslog port (6514 by RFC 5425).")
+            .Check(CheckListen));
+  s.Add(ConfigKey::Object("audit.syslog.tls", "TLS towards the collector (always on)."));
+  s.Add(ConfigKey::SecretPath("audit.syslog.tls.ca",
+                              "PEM file of CAs the collector's certificate must chain to; its "
+                              "name (or IP address) must match the address host."));
+  s.Add(ConfigKey::SecretPath("audit.syslog.tls.cert",
+                              "PEM client certificate chain of this node (mutual TLS, as ATNA "
+                              "asks)."));
+  s.Add(ConfigKey::SecretPath("audit.syslog.tls.key", "PEM private key of tls.cert."));
+  s.Add(ConfigKey::String("audit.syslog.app_name", "RFC 5424 APP-NAME.").Default("fhirbridge"));
+  s.Add(ConfigKey::Integer("audit.syslog.facility", 0, 23,
+                           "RFC 5424 facility; 10 is security/authorization (authpriv). The "
+                           "severity is 5 for a success, 4 or 3 for a failure.")
+            .DefaultInt(10));
+  s.Add(ConfigKey::Enum("audit.syslog.format", {"fhir-json"},
+                        "MSG of each message: fhir-json is the FHIR R4 AuditEvent as one line "
+                        "of JSON.")
+            .Default("fhir-json"));
+  s.Add(ConfigKey::String("audit.syslog.position_file",
+                          "File keeping the id of the last entry the collector has; default: "
+                          "store.path with .atna-position appended."));
+}
+
+// The chain's signing and the store's retention and encryption (docs/audit.md, docs/store.md).
+void AddAuditChain(ConfigSchema& s) {
+  s.Add(ConfigKey::Enum("audit.signing_alg", {"hmac-sha256", "ed25519", "ecdsa-p256"},
+                        "How checkpoints and the chain head are signed: hmac-sha256 with a "
+                        "secret file, or ed25519 / ecdsa-p256 with a PEM private key (verifiers "
+                        "need only its public key: `audit verify --public-key FILE`).")
+            .Default("hmac-sha256"));
+  s.Add(ConfigKey::SecretPath("audit.signing_key_file",
+                              "The signing key: for hmac-sha256 a file of at least 32 secret "
+                              "bytes, else a PEM private key. Without it the chain is hashed "
+                              "but not signed."));
+  s.Add(ConfigKey::Integer("audit.checkpoint_every", 1, 100000000,
+                           "A signed checkpoint at the first commit after this many entries.")
+            .DefaultInt(1000));
+  s.Add(ConfigKey::Integer("audit.checkpoint_interval_s", 1, 86400,
+                           "... or after this many seconds with new entries.")
+            .DefaultInt(300));
+  s.Add(ConfigKey::Integer("store.retention_days", 0, 36500,
+                           "Raw payloads and Bundles of finished messages (delivered, or "
+                           "failed and discarded) received longer ago than this are purged; "
+                           "0 keeps them. The audit chain records each purge.")
+            .DefaultInt(0));
+  s.Add(ConfigKey::SecretPath("store.encryption_key_file",
+                              "Encrypts raw payloads and Bundles at rest (AES-256-GCM). The file "
+                              "holds a 32-byte key: raw, 64 hex digits or base64. Off when "
+                              "absent; once set, the store refuses to open without this key."));
 }
 
 ConfigSchema BuildSchema() {
@@ -404,6 +735,8 @@ ConfigSchema BuildSchema() {
   AddStoreAndAdmin(schema);
   AddSources(schema);
   AddDestinationsAndRoutes(schema);
+  AddAuditExport(schema);
+  AddAuditChain(schema);
   return schema;
 }
 

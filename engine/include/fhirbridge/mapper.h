@@ -28,6 +28,8 @@ struct MapOutput {
   std::string bundle;  ///< the transaction Bundle (kMapped)
   DataIssues issues;   ///< warnings, and the errors that prevented a Bundle
   std::string lane;    ///< delivery lane: hash of patient or device identity, no PHI
+  /// The patient's identifier as "system|value", "" when none: PHI, for the audit trail only.
+  std::string patient;
   std::int64_t resource_count = 0;
   RouteFacts facts;  ///< for conditional routes; filled by every mapper
 };

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fhirbridge/audit.h"
 #include "fhirbridge/intake.h"
 #include "fhirbridge/result.h"
 #include "fhirbridge/status.h"
@@ -42,6 +43,9 @@ struct MappingRecord {
   std::vector<std::string> destinations;
   std::string outcome;  ///< OperationOutcome JSON (errors, or warnings of a mapped message)
   std::int64_t resource_count = 0;
+  std::string patient;  ///< "system|value" of the Patient identifier, "" when none (audit only)
+  std::int64_t error_count = 0;    ///< error/fatal issues found by mapping and validation
+  std::int64_t warning_count = 0;  ///< warning issues (the "message.validated" audit entry)
 };
 
 /// One pending delivery of one message to one destination.
@@ -158,6 +162,12 @@ class MessageStore : public Intake {
                                                            std::size_t limit) = 0;
   /// OK when the store can commit a write now (for /readyz).
   virtual Status ProbeWritable() = 0;
+
+  /// Appends one entry to the audit chain in its own write job (returns after commit). `id`,
+  /// `prev_hash` and `hash` are assigned by the store; `at_us` 0 means now.
+  virtual Status RecordAudit(AuditRecord record) = 0;
+  /// Up to `limit` audit entries with ids above `after_id`, in chain order, with their hashes.
+  virtual Result<std::vector<AuditRecord>> ReadAudit(std::int64_t after_id, std::size_t limit) = 0;
 };
 
 }  // namespace fhirbridge

@@ -1,0 +1,200 @@
+// End to end into a real FHIR server: `fhirbridge run` (MLLP source, SQLite store, PCD-01
+// mapping, validation, FHIR destination in transaction mode) fed by MLLP connections, the test
+// FHIR server (conformance/fhir-server) behind it. Prints messages/s from the first message sent
+// to the last Observation on the server, and CPU per message of fhirbridge's process and of the
+// server's (both from /proc/<pid>/stat). Issue 4 asks that fhirbridge never be the bottleneck:
+// its CPU per delivered message at most 1/10 of the server's. Figures are printed, not asserted.
+//
+//   fhirbridge_e2e_fhir_bench --fhirbridge PATH [--messages N] [--obx K] [--connections C]
+//                             [--seconds S] [--sync full|normal]
+
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "conformance/bench/pcd01_corpus.h"
+#include "conformance/testing/fhir_server_process.h"
+#include "connectors/mllp/mllp_client.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string fhirbridge;
+  int messages = 2000;
+  int obx = 12;
+  int connections = 4;
+  int seconds = 300;          ///< the whole run stops by itself after this
+  std::string sync = "full";  ///< store.sync
+};
+
+// utime + stime of a process in seconds, from /proc/<pid>/stat.
+double CpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::size_t ObservationsOnServer(const fhirbridge::testing::FhirServerProcess& server) {
+  auto answer = server.Get("/$stats");
+  if (!answer.ok() || answer->status != 200) return 0;
+  rapidjson::Document d;
+  d.Parse(answer->body.c_str());
+  return d.IsObject() && d.HasMember("Observation") ? d["Observation"].GetUint64() : 0;
+}
+
+bool ParseArgs(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) return false;
+    const std::string v = argv[++i];
+    if (a == "--fhirbridge") {
+      o.fhirbridge = v;
+    } else if (a == "--messages") {
+      o.messages = std::stoi(v);
+    } else if (a == "--obx") {
+      o.obx = std::stoi(v);
+    } else if (a == "--connections") {
+      o.connections = std::stoi(v);
+    } else if (a == "--seconds") {
+      o.seconds = std::stoi(v);
+    } else if (a == "--sync" && (v == "full" || v == "normal")) {
+      o.sync = v;
+    } else {
+      return false;
+    }
+  }
+  return !o.fhirbridge.empty() && o.messages > 0 && o.obx >= 4 && o.connections > 0 &&
+         o.seconds > 0;
+}
+
+int Run(const Options& o) {
+  auto server = fhirbridge::testing::FhirServerProcess::Start(
+      {"--max-seconds", std::to_string(o.seconds + 60)});
+  if (!server.ok()) {
+    std::cerr << "bench: " << server.status().message() << "\n";
+    return 1;
+  }
+  const fs::path dir =
+      fs::temp_directory_path() / ("fhirbridge-e2e-bench-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string config = (dir / "config.json").string();
+  std::ofstream(config) << R"({"store": {"path": ")" << (dir / "store.db").string()
+                        << R"(", "sync": ")" << o.sync << R"("}, "admin": {"listen": "127.0.0.1:0"},
+  "sources": [{"name": "icu", "type": "mllp", "listen": "127.0.0.1:0", "assume_timezone": "UTC"}],
+  "destinations": [{"name": "ehr", "type": "fhir", "base_url": ")"
+                        << (*server)->base_url() << R"(", "prefer": "minimal"}],
+  "routes": [{"from": ["icu"], "to": ["ehr"]}]})";
+  Poco::Pipe err;
+  Poco::ProcessHandle service =
+      Poco::Process::launch(o.fhirbridge, {"run", "--config", config}, nullptr, nullptr, &err);
+  Poco::PipeInputStream log(err);
+  int port = 0;
+  const std::regex listening("event=source.listening[^\\n]* port=([0-9]+)");
+  for (std::string line; port == 0 && std::getline(log, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, listening)) port = std::stoi(m[1]);
+  }
+  std::thread drain([&log] {
+    for (std::string line; std::getline(log, line);) {
+    }
+  });
+  std::vector<std::string> messages;
+  std::size_t expected = 0;
+  for (int i = 0; i < o.messages; ++i) {
+    messages.push_back(fhirbridge::conformance::MakePcd01Message(o.obx, i + 1));
+  }
+  const double service_cpu0 = CpuSeconds(service.id());
+  const double server_cpu0 = CpuSeconds((*server)->pid());
+  const auto start = Clock::now();
+  std::atomic<int> acked{0};
+  std::vector<std::thread> senders;
+  for (int c = 0; c < o.connections; ++c) {
+    senders.emplace_back([&, c] {
+      fhirbridge::mllp::MllpClientOptions options;
+      options.port = static_cast<std::uint16_t>(port);
+      auto client = fhirbridge::mllp::MllpClient::Connect(options);
+      if (!client.ok()) return;
+      for (int i = c; i < o.messages; i += o.connections) {
+        if ((*client)->Exchange(messages[static_cast<std::size_t>(i)]).ok()) ++acked;
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  const double intake_s = std::chrono::duration<double>(Clock::now() - start).count();
+  // Every message's Observations: count them from one message's Bundle on the server at the end.
+  std::size_t seen = 0;
+  std::size_t last = 0;
+  auto last_change = Clock::now();
+  const auto deadline = start + std::chrono::seconds(o.seconds);
+  while (Clock::now() < deadline) {
+    seen = ObservationsOnServer(**server);
+    if (seen != last) {
+      last = seen;
+      last_change = Clock::now();
+    } else if (seen > 0 && Clock::now() - last_change > 3s) {
+      break;  // nothing more arrives
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  const double total_s = std::chrono::duration<double>(last_change - start).count();
+  const double service_cpu = CpuSeconds(service.id()) - service_cpu0;
+  const double server_cpu = CpuSeconds((*server)->pid()) - server_cpu0;
+  Poco::Process::requestTermination(service.id());
+  service.wait();
+  drain.join();
+  (*server)->Stop();
+  fs::remove_all(dir);
+  expected = seen;
+  const double n = static_cast<double>(o.messages);
+  std::printf("messages: %d (%d OBX each), acknowledged %d, Observations on the server %zu\n",
+              o.messages, o.obx, acked.load(), expected);
+  std::printf("intake: %.0f messages/s over %d MLLP connections\n", n / intake_s, o.connections);
+  std::printf(
+      "end to end: %.0f messages/s (%.2f s from the first message to the last "
+      "Observation on the server)\n",
+      n / total_s, total_s);
+  std::printf(
+      "CPU per message (store.sync %s): fhirbridge %.1f us, FHIR server %.1f us, "
+      "ratio 1/%.1f\n",
+      o.sync.c_str(), service_cpu / n * 1e6, server_cpu / n * 1e6,
+      service_cpu > 0 ? server_cpu / service_cpu : 0.0);
+  return acked.load() == o.messages ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!ParseArgs(argc, argv, o)) {
+    std::cerr << "usage: fhirbridge_e2e_fhir_bench --fhirbridge PATH [--messages N] [--obx K] "
+                 "[--connections C] [--seconds S] [--sync full|normal]\n";
+    return 2;
+  }
+  return Run(o);
+}
