@@ -7,7 +7,7 @@
 #                           then clang-format) — .ci/run calls this
 #
 # Environment: BUILD_DIR (default build), JOBS (default: number of cores),
-# FUZZ_SECONDS (default 45 per fuzzer).
+# FUZZ_SECONDS (default 15 per fuzzer).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ ROOT=$(pwd)
 MODE=${1:-}
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
-FUZZ_SECONDS=${FUZZ_SECONDS:-25}
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -48,12 +48,19 @@ install_missing() {
   fi
 }
 
+# The service and the normal test build: optimised, no debug info (debug info makes the build about
+# 40% slower on two cores and nothing here reads it). Later arguments override these.
 configure_and_build() {  # dir, extra cmake args...
   local dir=$1
   shift
-  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFHIRBRIDGE_WERROR=ON "$@" >/dev/null
+  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+    -DFHIRBRIDGE_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j "$JOBS"
 }
+
+# Sanitizer and fuzz builds: -O1 with line tables only, enough for ASan/UBSan reports to name the
+# file and line, and asserts left on.
+SANITIZER_FLAGS=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -g1")
 
 run_tests() {  # dir
   (cd "$1" && ctest --output-on-failure -j "$JOBS")
@@ -99,7 +106,7 @@ fuzz_seeds() {  # target dir
 fuzz() {
   local targets=(er7_fuzz pcd01_fuzz mllp_frame_fuzz phd_fuzz ucum_fuzz json_mapper_fuzz sdc_fuzz)
   say "fuzzing (${FUZZ_SECONDS}s per target, clang libFuzzer + ASan/UBSan): ${targets[*]}"
-  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR-fuzz" "${SANITIZER_FLAGS[@]}" \
     -DFHIRBRIDGE_FUZZ=ON >/dev/null
   cmake --build "$BUILD_DIR-fuzz" -j "$JOBS" --target "${targets[@]}"
   local seeds
@@ -140,7 +147,8 @@ case "$MODE" in
     say "build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
     # -Werror is the normal build's job: GCC 12 reports false maybe-uninitialized warnings inside
     # libstdc++ (std::function in <regex>) when ASan instruments it.
-    configure_and_build "$BUILD_DIR-asan" -DFHIRBRIDGE_SANITIZE=ON -DFHIRBRIDGE_WERROR=OFF
+    configure_and_build "$BUILD_DIR-asan" "${SANITIZER_FLAGS[@]}" -DFHIRBRIDGE_SANITIZE=ON \
+      -DFHIRBRIDGE_WERROR=OFF
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests "$BUILD_DIR-asan"
     fuzz
     check_format
