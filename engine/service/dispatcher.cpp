@@ -20,12 +20,14 @@ std::int64_t RetryPolicy::Delay(std::int64_t attempts, std::int64_t retry_after_
 }
 
 Dispatcher::Dispatcher(std::string destination, MessageStore& store, std::unique_ptr<Sink> sink,
-                       Metrics& metrics, DispatcherOptions options, Clock clock)
+                       Metrics& metrics, DispatcherOptions options, Clock clock,
+                       BundleRenderer* renderer)
     : destination_(std::move(destination)),
       store_(store),
       sink_(std::move(sink)),
       options_(options),
       clock_(std::move(clock)),
+      renderer_(renderer),
       rng_(std::random_device{}()),
       delivered_(metrics.GetCounter("fhirbridge_deliveries_total",
                                     "Outbox rows delivered, retried or dead-lettered.",
@@ -169,13 +171,49 @@ std::size_t Dispatcher::RunOnce() {
   std::vector<OutboxItem> batch = NextBatch(now, store_failed);
   if (batch.empty()) return 0;
   if (probe) batch.resize(1);  // an open circuit is probed with one row, not a whole batch
+  const std::size_t refused = RenderPayloads(batch, now);
+  if (batch.empty()) return refused;
   SinkResult result = sink_->Deliver(batch);
   if (result.outcomes.size() != batch.size()) {
     Logger::Global().Error("delivery.sink_broken", {LogField::Source(destination_)});
     return 0;
   }
   AfterDelivery(result, now);
-  return Record(batch, result, now);
+  return refused + Record(batch, result, now);
+}
+
+std::size_t Dispatcher::RenderPayloads(std::vector<OutboxItem>& batch, std::int64_t now) {
+  if (renderer_ == nullptr) return 0;
+  std::size_t refused = 0;
+  std::size_t kept = 0;
+  std::set<std::string> held_lanes;  // a row of the lane stays pending: later ones wait too
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (held_lanes.count(batch[i].lane) != 0) continue;
+    const Status status = renderer_->Render(batch[i]);
+    if (status.ok()) {
+      if (kept != i) batch[kept] = std::move(batch[i]);
+      ++kept;
+      continue;
+    }
+    Logger::Global().Error(
+        "delivery.render_failed",
+        {LogField::Source(destination_), LogField::Id("outbox_id", std::to_string(batch[i].id)),
+         LogField::Code("status", CodeName(status.code()))});
+    const Status::Code code = status.code();
+    if (code != Status::Code::kNotFound && code != Status::Code::kFailedPrecondition &&
+        code != Status::Code::kDataLoss && code != Status::Code::kInvalidArgument) {
+      held_lanes.insert(batch[i].lane);  // the store could not be read now: next round
+      continue;
+    }
+    // Permanent for this row: later rows of its lane go on, as after a 4xx.
+    const std::string reason = "render: " + status.message();
+    const std::string outcome = RenderOperationOutcome({DataIssue::Error(
+        code == Status::Code::kNotFound ? "not-found" : "processing", "", reason)});
+    if (store_.RecordDeadLetter(batch[i].id, now, reason, 0, outcome).ok()) ++refused;
+    dead_.Add();
+  }
+  batch.resize(kept);
+  return refused;
 }
 
 std::size_t Dispatcher::Record(const std::vector<OutboxItem>& batch, SinkResult& result,
@@ -185,6 +223,13 @@ std::size_t Dispatcher::Record(const std::vector<OutboxItem>& batch, SinkResult&
     DeliveryOutcome& outcome = result.outcomes[i];
     if (outcome.kind == DeliveryOutcome::Kind::kDelivered) {
       delivered.push_back({batch[i].id, outcome.http_status, std::move(outcome.server_ids)});
+    }
+  }
+  if (renderer_ != nullptr) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (result.outcomes[i].kind != DeliveryOutcome::Kind::kRetry) {
+        renderer_->Done(batch[i].message_id);
+      }
     }
   }
   if (!delivered.empty() || result.checkpoint) {

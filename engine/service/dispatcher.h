@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "engine/service/bundle_renderer.h"
 #include "engine/service/metrics.h"
 #include "fhirbridge/sink.h"
 #include "fhirbridge/store.h"
@@ -62,8 +63,10 @@ class Dispatcher {
  public:
   using Clock = std::function<std::int64_t()>;  ///< microseconds since the epoch
 
+  /// `renderer` renders the Bundles of rows (null: rows must carry their payload).
   Dispatcher(std::string destination, MessageStore& store, std::unique_ptr<Sink> sink,
-             Metrics& metrics, DispatcherOptions options, Clock clock);
+             Metrics& metrics, DispatcherOptions options, Clock clock,
+             BundleRenderer* renderer = nullptr);
   ~Dispatcher();
 
   void Start();
@@ -84,6 +87,9 @@ class Dispatcher {
   void Loop();
   std::vector<OutboxItem> NextBatch(std::int64_t now, bool& store_failed);
   std::size_t Record(const std::vector<OutboxItem>& batch, SinkResult& result, std::int64_t now);
+  /// Renders the payload of every row; a row that cannot be rendered is dead-lettered and
+  /// dropped from the batch. Returns how many were dead-lettered.
+  std::size_t RenderPayloads(std::vector<OutboxItem>& batch, std::int64_t now);
   /// Counts a delivery attempt towards the breaker; false while the circuit is open and no probe
   /// is due (the caller then waits).
   bool MayDeliver(std::int64_t now, bool& probe);
@@ -94,6 +100,7 @@ class Dispatcher {
   std::unique_ptr<Sink> sink_;
   DispatcherOptions options_;
   Clock clock_;
+  BundleRenderer* renderer_;
   std::mt19937_64 rng_;
   Counter& delivered_;
   Counter& retried_;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "engine/store/audit_chain.h"
 #include "fhirbridge/log.h"
 
 namespace fhirbridge::service {
@@ -20,13 +21,15 @@ MappingRecord Failed(std::int64_t id, std::string code, std::string text) {
 
 MappingWorker::MappingWorker(MessageStore& store,
                              std::map<std::string, SourceRoute, std::less<>> routes,
-                             Metrics& metrics, Clock clock, OnMapped on_mapped, std::size_t batch)
+                             Metrics& metrics, Clock clock, OnMapped on_mapped, std::size_t batch,
+                             OnRecorded on_recorded)
     : store_(store),
       routes_(std::move(routes)),
       metrics_(metrics),
       clock_(std::move(clock)),
       on_mapped_(std::move(on_mapped)),
       batch_(batch),
+      on_recorded_(std::move(on_recorded)),
       latency_(metrics.GetHistogram("fhirbridge_mapping_latency_seconds",
                                     "Time to map one message to FHIR.", {})) {}
 
@@ -101,6 +104,7 @@ MappingRecord MappingWorker::MapOne(const StoredMessage& message) {
     case MapOutput::Result::kMapped:
       record.result = MappingRecord::Result::kMapped;
       record.bundle = std::move(mapped.bundle);
+      record.bundle_digest = store::Sha256(record.bundle);
       record.destinations = SelectDestinations(route->second.targets, mapped.facts);
       record.resource_count = mapped.resource_count;
       break;
@@ -148,6 +152,7 @@ std::size_t MappingWorker::RunOnce() {
                              LogField::Id("control_id", (*pending)[i].control_id)});
     }
   }
+  if (on_recorded_) on_recorded_(records);
   if (on_mapped_) on_mapped_();
   return records.size();
 }

@@ -31,8 +31,13 @@ class MappingWorker {
   using Clock = std::function<std::int64_t()>;
   using OnMapped = std::function<void()>;  ///< called after a batch with outbox rows committed
 
+  /// `on_recorded`, when set, gets every committed record of a batch (the service keeps the
+  /// Bundles in memory for delivery, see BundleRenderer) before `on_mapped` runs.
+  using OnRecorded = std::function<void(std::vector<MappingRecord>&)>;
+
   MappingWorker(MessageStore& store, std::map<std::string, SourceRoute, std::less<>> routes,
-                Metrics& metrics, Clock clock, OnMapped on_mapped, std::size_t batch = 128);
+                Metrics& metrics, Clock clock, OnMapped on_mapped, std::size_t batch = 128,
+                OnRecorded on_recorded = nullptr);
   ~MappingWorker();
 
   void Start();
@@ -52,6 +57,7 @@ class MappingWorker {
   Clock clock_;
   OnMapped on_mapped_;
   std::size_t batch_;
+  OnRecorded on_recorded_;
   Histogram& latency_;
 
   std::mutex mutex_;

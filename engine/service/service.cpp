@@ -11,18 +11,29 @@ std::int64_t NowMicros() {
       .count();
 }
 
-Service::Service(ServiceParts parts) : parts_(std::move(parts)) {
+Service::Service(ServiceParts parts)
+    : parts_(std::move(parts)),
+      renderer_(std::make_unique<BundleRenderer>(*parts_.store, parts_.routes, metrics_)) {
   for (const auto& connector : parts_.connectors) CountersFor(connector->name());
   for (auto& [destination, sink] : parts_.sinks) {
     auto own = parts_.dispatch_for.find(destination);
     const DispatcherOptions& options =
         own == parts_.dispatch_for.end() ? parts_.dispatch : own->second;
     dispatchers_.push_back(std::make_unique<Dispatcher>(destination, *parts_.store, std::move(sink),
-                                                        metrics_, options, NowMicros));
+                                                        metrics_, options, NowMicros,
+                                                        renderer_.get()));
   }
-  mapper_ =
-      std::make_unique<MappingWorker>(*parts_.store, parts_.routes, metrics_, NowMicros, [this] {
+  mapper_ = std::make_unique<MappingWorker>(
+      *parts_.store, parts_.routes, metrics_, NowMicros,
+      [this] {
         for (auto& d : dispatchers_) d->Wake();
+      },
+      128,
+      [this](std::vector<MappingRecord>& records) {
+        for (MappingRecord& r : records) {
+          if (r.result != MappingRecord::Result::kMapped) continue;
+          renderer_->Remember(r.message_id, std::move(r.bundle), r.destinations.size());
+        }
       });
   AddGauges();
 }
@@ -77,6 +88,11 @@ void Service::AddGauges() {
   };
   metrics_.AddGauge("fhirbridge_queue_depth", "Outbox rows waiting for delivery.",
                     [queue] { return queue(false); });
+  metrics_.AddGauge("fhirbridge_bundle_cache_bytes",
+                    "Bytes of mapped Bundles held in memory for delivery.", [this] {
+                      return std::vector<std::pair<Labels, double>>{
+                          {{}, static_cast<double>(renderer_->cached_bytes())}};
+                    });
   metrics_.AddGauge("fhirbridge_queue_oldest_age_seconds",
                     "Age of the oldest outbox row waiting for delivery (0 when none).",
                     [queue] { return queue(true); });

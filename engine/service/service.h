@@ -85,6 +85,7 @@ class Service final : public AdminBackend, private Intake {
   Metrics metrics_;
   std::map<std::string, SourceCounters, std::less<>> counters_;
   std::mutex counters_mutex_;
+  std::unique_ptr<BundleRenderer> renderer_;  ///< shared by the mapping worker and dispatchers
   std::unique_ptr<MappingWorker> mapper_;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
   std::unique_ptr<AdminServer> admin_;

@@ -1,6 +1,7 @@
 // The pipeline behind the store: file sink exactly-once across crashes, dispatcher lane order
-// and retries, metrics rendering.
+// and retries, Bundles rendered at delivery, metrics rendering.
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/service/bundle_renderer.h"
 #include "engine/service/dispatcher.h"
 #include "engine/service/file_sink.h"
 #include "engine/service/metrics.h"
@@ -31,6 +33,51 @@ std::vector<std::string> Lines(const std::string& path) {
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+// A mapper whose Bundle is the raw message itself (raw "unmappable…" fails), counting its calls:
+// enough to see when delivery renders from the store and when it uses what mapping kept.
+class EchoMapper final : public Mapper {
+ public:
+  MapOutput Map(std::string_view raw) const override {
+    ++calls;
+    MapOutput out;
+    if (raw.rfind("unmappable", 0) == 0) {
+      out.issues.push_back(DataIssue::Error("invalid", "", "cannot map"));
+      return out;
+    }
+    out.result = MapOutput::Result::kMapped;
+    out.bundle = std::string(raw) + suffix;
+    return out;
+  }
+  mutable std::atomic<int> calls{0};
+  std::string suffix;  ///< a changed mapping, for the digest check
+};
+
+std::map<std::string, SourceRoute, std::less<>> EchoRoutes(std::shared_ptr<EchoMapper> mapper) {
+  std::map<std::string, SourceRoute, std::less<>> routes;
+  routes["icu"].mapper = std::move(mapper);
+  return routes;
+}
+
+/// Stores one message of source "icu" with `raw` and records its mapping (Bundle = raw) with
+/// one outbox row for "ehr".
+std::int64_t StoreMapped(store::SqliteStore& store, const std::string& raw,
+                         const std::string& lane) {
+  Message m;
+  m.source = "icu";
+  m.format = "hl7v2";
+  m.control_id = raw;
+  m.raw = raw;
+  auto r = store.Accept(m);
+  BOOST_REQUIRE(r.ok());
+  MappingRecord record;
+  record.message_id = r->message_id;
+  record.lane = lane;
+  record.bundle = raw;
+  record.destinations = {"ehr"};
+  BOOST_REQUIRE(store.RecordMappings({record}, 1).ok());
+  return r->message_id;
 }
 
 OutboxItem Item(std::int64_t id, std::string lane, std::string payload) {
@@ -137,30 +184,18 @@ BOOST_AUTO_TEST_CASE(dispatcher_keeps_lane_order_through_retries_and_dead_letter
   // Lane P: p1 p2 p3; lane Q: q1 q2. p1 fails once (retry), q1 is permanent.
   std::vector<std::pair<std::string, std::string>> messages = {
       {"P", "p1"}, {"Q", "q1"}, {"P", "p2"}, {"Q", "q2"}, {"P", "p3"}};
-  for (const auto& [lane, payload] : messages) {
-    Message m;
-    m.source = "icu";
-    m.format = "hl7v2";
-    m.control_id = payload;
-    m.raw = payload;
-    auto r = store.Accept(m);
-    BOOST_REQUIRE(r.ok());
-    MappingRecord record;
-    record.message_id = r->message_id;
-    record.lane = lane;
-    record.bundle = payload;
-    record.destinations = {"ehr"};
-    BOOST_REQUIRE(store.RecordMappings({record}, 1).ok());
-  }
+  for (const auto& [lane, payload] : messages) StoreMapped(store, payload, lane);
   auto sink = std::make_unique<ScriptedSink>();
   ScriptedSink* script = sink.get();
   script->script["p1"] = {"retry"};
   script->script["q1"] = {"dead"};
   Metrics metrics;
+  BundleRenderer renderer(store, EchoRoutes(std::make_shared<EchoMapper>()), metrics);
   std::int64_t now = 1'000'000;
   DispatcherOptions options;
   options.retry.jitter = 0;
-  Dispatcher dispatcher("ehr", store, std::move(sink), metrics, options, [&] { return now; });
+  Dispatcher dispatcher(
+      "ehr", store, std::move(sink), metrics, options, [&] { return now; }, &renderer);
 
   dispatcher.RunOnce();
   // p1 failed, so p2 and p3 wait; q1 is dead-lettered and q2 goes on.
@@ -188,24 +223,14 @@ BOOST_AUTO_TEST_CASE(circuit_opens_after_failing_rounds_probes_one_row_and_close
   BOOST_REQUIRE(opened.ok());
   store::SqliteStore& store = **opened;
   for (int i = 0; i < 6; ++i) {
-    Message m;
-    m.source = "icu";
-    m.format = "hl7v2";
-    m.control_id = "c" + std::to_string(i);
-    m.raw = m.control_id;
-    auto r = store.Accept(m);
-    BOOST_REQUIRE(r.ok());
-    MappingRecord record;
-    record.message_id = r->message_id;
-    record.lane = "lane" + std::to_string(i);  // six lanes: a round tries them all
-    record.bundle = m.control_id;
-    record.destinations = {"ehr"};
-    BOOST_REQUIRE(store.RecordMappings({record}, 1).ok());
+    // Six lanes: a round tries them all.
+    StoreMapped(store, "c" + std::to_string(i), "lane" + std::to_string(i));
   }
   auto sink = std::make_unique<ScriptedSink>();
   ScriptedSink* script = sink.get();
   for (int i = 0; i < 6; ++i) script->script["c" + std::to_string(i)] = {"retry", "retry", "retry"};
   Metrics metrics;
+  BundleRenderer renderer(store, EchoRoutes(std::make_shared<EchoMapper>()), metrics);
   std::int64_t now = 1'000'000;
   DispatcherOptions options;
   options.retry.jitter = 0;
@@ -213,7 +238,8 @@ BOOST_AUTO_TEST_CASE(circuit_opens_after_failing_rounds_probes_one_row_and_close
   options.retry.max_us = 1000;
   options.breaker.failures = 2;
   options.breaker.probe_interval_us = 60'000'000;
-  Dispatcher dispatcher("ehr", store, std::move(sink), metrics, options, [&] { return now; });
+  Dispatcher dispatcher(
+      "ehr", store, std::move(sink), metrics, options, [&] { return now; }, &renderer);
 
   dispatcher.RunOnce();  // round 1: all six retried
   BOOST_CHECK(!dispatcher.health().circuit_open);
@@ -239,6 +265,73 @@ BOOST_AUTO_TEST_CASE(circuit_opens_after_failing_rounds_probes_one_row_and_close
   BOOST_CHECK_EQUAL(script->delivered.size(), 1u);
   BOOST_CHECK_NE(metrics.Render().find("fhirbridge_circuit_trips_total{destination=\"ehr\"} 1"),
                  std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bundles_come_from_memory_or_are_rendered_from_the_raw_message) {
+  TempDir t;
+  auto opened = store::SqliteStore::Open({(t.dir / "s.db").string(), false, 64});
+  BOOST_REQUIRE(opened.ok());
+  store::SqliteStore& store = **opened;
+  auto mapper = std::make_shared<EchoMapper>();
+  Metrics metrics;
+  // Room for two 4-byte Bundles.
+  BundleRenderer renderer(store, EchoRoutes(mapper), metrics, 8);
+  const std::int64_t a = StoreMapped(store, "aaaa", "A");
+  const std::int64_t b = StoreMapped(store, "bbbb", "B");
+  const std::int64_t c = StoreMapped(store, "cccc", "C");
+  renderer.Remember(a, "aaaa", 1);
+  renderer.Remember(b, "bbbb", 2);  // two destinations
+  renderer.Remember(c, "cccc", 1);  // over the budget: the oldest (a) goes
+  BOOST_CHECK_EQUAL(renderer.cached(), 2u);
+  BOOST_CHECK_EQUAL(renderer.cached_bytes(), 8u);
+
+  auto rows = store.PendingDeliveries("ehr", 0, 10);
+  BOOST_REQUIRE_EQUAL(rows->size(), 3u);
+  for (OutboxItem& row : *rows) BOOST_REQUIRE(renderer.Render(row).ok());
+  BOOST_CHECK_EQUAL((*rows)[0].payload, "aaaa");  // rendered from the store
+  BOOST_CHECK_EQUAL((*rows)[1].payload, "bbbb");  // from memory
+  BOOST_CHECK_EQUAL((*rows)[2].payload, "cccc");
+  BOOST_CHECK_EQUAL(mapper->calls.load(), 1);
+  renderer.Done(b);
+  BOOST_CHECK_EQUAL(renderer.cached(), 2u);  // b still has a destination to go
+  renderer.Done(b);
+  renderer.Done(c);
+  BOOST_CHECK_EQUAL(renderer.cached(), 0u);
+  BOOST_CHECK_EQUAL(renderer.cached_bytes(), 0u);
+
+  // The mapping changed since (digest differs): the new rendering is delivered, and counted.
+  mapper->suffix = "+v2";
+  OutboxItem again = (*rows)[1];
+  again.payload.clear();
+  BOOST_REQUIRE(renderer.Render(again).ok());
+  BOOST_CHECK_EQUAL(again.payload, "bbbb+v2");
+  const std::string text = metrics.Render();
+  BOOST_CHECK_NE(text.find("fhirbridge_bundles_changed_total 1\n"), std::string::npos);
+  BOOST_CHECK_NE(text.find("fhirbridge_bundles_rendered_total 2\n"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_row_that_no_longer_renders_is_dead_lettered_and_its_lane_goes_on) {
+  TempDir t;
+  auto opened = store::SqliteStore::Open({(t.dir / "s.db").string(), false, 64});
+  BOOST_REQUIRE(opened.ok());
+  store::SqliteStore& store = **opened;
+  StoreMapped(store, "unmappable-1", "P");
+  StoreMapped(store, "p2", "P");
+  auto sink = std::make_unique<ScriptedSink>();
+  ScriptedSink* script = sink.get();
+  Metrics metrics;
+  BundleRenderer renderer(store, EchoRoutes(std::make_shared<EchoMapper>()), metrics);
+  Dispatcher dispatcher(
+      "ehr", store, std::move(sink), metrics, DispatcherOptions{},
+      [] { return std::int64_t{1'000'000}; }, &renderer);
+  BOOST_CHECK_EQUAL(dispatcher.RunOnce(), 2u);
+  BOOST_CHECK((script->delivered == std::vector<std::string>{"p2"}));
+  auto letters = store.ListDeadLetters("open", 0, 10);
+  BOOST_REQUIRE_EQUAL(letters->size(), 1u);
+  BOOST_CHECK_EQUAL((*letters)[0].destination, "ehr");
+  BOOST_CHECK_EQUAL((*letters)[0].control_id, "unmappable-1");
+  BOOST_CHECK_NE((*letters)[0].reason.find("no longer maps"), std::string::npos);
+  BOOST_CHECK_EQUAL(store.Queue("ehr")->pending, 0);
 }
 
 BOOST_AUTO_TEST_CASE(retry_delay_grows_is_capped_and_honours_retry_after) {

@@ -19,6 +19,9 @@ namespace fhirbridge::store {
 /// Lower-case hex of `bytes`.
 std::string HexOf(std::string_view bytes);
 
+/// The SHA-256 of `bytes`, 32 raw bytes.
+std::string Sha256(std::string_view bytes);
+
 /// The SHA-256 (hex) of an entry: over a length-prefixed encoding of every field in a fixed
 /// order — id, at_us, event, outcome, actor, peer, tls_identity, source, message_id,
 /// control_id, patient, detail — and prev_hash. Each string is its 8-byte big-endian length

@@ -94,6 +94,7 @@ std::string FileBytes(const std::string& path) {
 BOOST_AUTO_TEST_CASE(encrypted_store_hides_payloads_and_needs_its_key) {
   Dir dir;
   const std::string raw = "MSH|^~\\&|M|ICU|||20240101||ORU^R01|E1|P|2.6\rPID|||DISTINCT-PHI-7781";
+  const std::string mapped_bundle = "{\"resourceType\":\"Bundle\",\"note\":\"BUNDLE-PHI-5521\"}";
   {
     auto store = OpenStore(dir, kHexKey);
     BOOST_REQUIRE_MESSAGE(store.ok(), store.status().ToString());
@@ -101,7 +102,7 @@ BOOST_AUTO_TEST_CASE(encrypted_store_hides_payloads_and_needs_its_key) {
     MappingRecord mapped;
     mapped.message_id = 1;
     mapped.lane = "l";
-    mapped.bundle = "{\"resourceType\":\"Bundle\",\"note\":\"BUNDLE-PHI-5521\"}";
+    mapped.bundle = mapped_bundle;
     mapped.destinations = {"out"};
     BOOST_REQUIRE((*store)->RecordMappings({mapped}, 2).ok());
     (*store)->Close();
@@ -115,7 +116,12 @@ BOOST_AUTO_TEST_CASE(encrypted_store_hides_payloads_and_needs_its_key) {
     auto pending = (*store)->PendingDeliveries("out", 0, 10);
     BOOST_REQUIRE(pending.ok());
     BOOST_REQUIRE_EQUAL(pending->size(), 1u);
-    BOOST_TEST(pending->front().payload.find("BUNDLE-PHI-5521") != std::string::npos);
+    // Bundles are not stored (rendered again from the raw message): only their digest is.
+    BOOST_TEST(pending->front().payload.empty());
+    BOOST_TEST(pending->front().bundle_digest == Sha256(mapped_bundle));
+    auto message = (*store)->GetMessage(1);
+    BOOST_REQUIRE(message.ok());
+    BOOST_TEST(message->raw == raw);
     BOOST_REQUIRE((*store)->Accept(Msg("E2", raw + "2", 3)).ok());
     auto unmapped = (*store)->PendingMappings(10);
     BOOST_REQUIRE(unmapped.ok());
@@ -168,12 +174,14 @@ BOOST_AUTO_TEST_CASE(retention_purges_finished_payloads_only_and_the_chain_verif
   BOOST_TEST(purged->first_message_id == 1);
   BOOST_TEST(purged->last_message_id == 1);
   BOOST_TEST(purged->rejected == 1);
-  // Pending work keeps its payloads: message 2's Bundle is still deliverable, 3 and 4 still
-  // hold their raw bytes.
+  // Pending work keeps its payloads: message 2's Bundle can still be rendered from its raw
+  // bytes, 3 and 4 still hold theirs; message 1's are gone.
   auto still = store.PendingDeliveries("out", 0, 10);
   BOOST_REQUIRE(still.ok());
   BOOST_REQUIRE_EQUAL(still->size(), 1u);
-  BOOST_TEST(still->front().payload == "{\"b\":2}");
+  BOOST_TEST(still->front().message_id == 2);
+  BOOST_TEST(store.GetMessage(2)->raw == "MSH|2");
+  BOOST_TEST((store.GetMessage(1).status().code() == Status::Code::kFailedPrecondition));
   auto unmapped = store.PendingMappings(10);
   BOOST_REQUIRE(unmapped.ok());
   BOOST_REQUIRE_EQUAL(unmapped->size(), 2u);  // 4 and NEW

@@ -121,6 +121,13 @@ ALTER TABLE messages ADD COLUMN purged_at_us INTEGER;
 ALTER TABLE rejected ADD COLUMN purged_at_us INTEGER;
 )sql";
 
+// Version 4: mapped Bundles are no longer stored. A message keeps its raw bytes and the SHA-256 of
+// the Bundle its mapping produced; delivery renders the Bundle again from the raw bytes (mapping
+// is deterministic) unless it is still in memory. `bundle` stays for rows written before.
+constexpr std::string_view kVersion4 = R"sql(
+ALTER TABLE messages ADD COLUMN bundle_digest BLOB;
+)sql";
+
 // After the existing rows are chained (ChainExistingAuditRows).
 constexpr std::string_view kVersion3Triggers = R"sql(
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
@@ -190,6 +197,7 @@ Status MigrateSchema(SqliteDb& db) {
     FHIRBRIDGE_RETURN_IF_ERROR(ChainExistingAuditRows(db));
     FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion3Triggers));
   }
+  if (*version < 4) FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion4));
   FHIRBRIDGE_RETURN_IF_ERROR(db.Exec("INSERT INTO meta(key, value) VALUES('schema_version', '" +
                                      std::to_string(kSchemaVersion) +
                                      "') ON CONFLICT(key) DO UPDATE SET value = excluded.value"));

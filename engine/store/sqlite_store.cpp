@@ -1,7 +1,5 @@
 #include "engine/store/sqlite_store.h"
 
-#include <openssl/sha.h>
-
 #include <utility>
 
 #include "engine/store/audit_detail.h"
@@ -13,12 +11,6 @@
 namespace fhirbridge::store {
 
 namespace {
-
-std::string Sha256(std::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
-}
 
 std::int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -46,8 +38,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   if (!writer.ok()) return writer.status();
   // Checkpoints run in the background; this is only a backstop should they fall behind.
   FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA wal_autocheckpoint=16384"));
-  // Purged payloads (retention) must not linger in free pages.
-  FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA secure_delete=ON"));
+  // Purged payloads (retention) must not linger in free pages. Without retention nothing is
+  // purged, and zeroing every freed page would only cost writes.
+  if (options.retention_days > 0) {
+    FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA secure_delete=ON"));
+  }
   FHIRBRIDGE_RETURN_IF_ERROR(MigrateSchema(**writer));
   FHIRBRIDGE_RETURN_IF_ERROR(CheckPayloadKey(**writer, options.cipher.get()));
   Result<std::unique_ptr<SqliteDb>> reader = SqliteDb::Open(options.path, options.full_sync);
@@ -291,13 +286,14 @@ Status SqliteStore::ApplyMapping(const MappingRecord& r, std::int64_t now_us) {
   if (!destinations.ok()) return destinations.status();
   Statement& update = w_->record_mapping;
   update.Bind(1, MessageStatusCode(r.result)).Bind(2, now_us).Bind(3, r.lane);
-  if (r.bundle.empty()) {
-    update.BindNull(4);
+  // Only the Bundle's digest is stored: it is rendered again from the raw message at delivery
+  // (docs/store.md, "Bundles are rendered, not stored").
+  if (!r.bundle_digest.empty()) {
+    update.BindBlob(4, r.bundle_digest);
+  } else if (!r.bundle.empty()) {
+    update.BindBlob(4, Sha256(r.bundle));
   } else {
-    Result<std::string> bundle =
-        SealPayload(r.bundle, "messages.bundle|" + std::to_string(r.message_id));
-    if (!bundle.ok()) return bundle.status();
-    update.BindBlob(4, *bundle);
+    update.BindNull(4);
   }
   update.Bind(5, r.outcome).Bind(6, r.resource_count).Bind(7, r.message_id);
   FHIRBRIDGE_RETURN_IF_ERROR(update.Run());

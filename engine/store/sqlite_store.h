@@ -80,6 +80,7 @@ class SqliteStore final : public MessageStore {
   Status Reject(Message message, std::string_view reason) override;
 
   Result<std::vector<StoredMessage>> PendingMappings(std::size_t limit) override;
+  Result<StoredMessage> GetMessage(std::int64_t id) override;
   Status RecordMappings(const std::vector<MappingRecord>& records, std::int64_t now_us) override;
   Result<std::vector<OutboxItem>> PendingDeliveries(std::string_view destination,
                                                     std::int64_t after_id,

@@ -53,6 +53,29 @@ Result<std::vector<StoredMessage>> SqliteStore::PendingMappings(std::size_t limi
   return out;
 }
 
+Result<StoredMessage> SqliteStore::GetMessage(std::int64_t id) {
+  std::lock_guard lock(reader_mutex_);
+  Statement& q = r_->get_message;
+  q.Bind(1, id);
+  Result<bool> row = q.Step();
+  if (!row.ok() || !*row) {
+    q.Reset();
+    if (!row.ok()) return row.status();
+    return Status::NotFound("no stored message with id " + std::to_string(id));
+  }
+  if (!q.IsNull(7)) {
+    q.Reset();
+    return Status::FailedPrecondition("message " + std::to_string(id) +
+                                      ": its payload was purged by retention");
+  }
+  Result<std::string> raw = OpenPayload(q.View(5), "messages.raw|" + HexOf(q.View(6)));
+  StoredMessage out;
+  if (raw.ok()) out = {q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Int(4), std::move(raw).value()};
+  q.Reset();
+  if (!raw.ok()) return raw.status().WithContext("message " + std::to_string(id));
+  return out;
+}
+
 Result<std::vector<OutboxItem>> SqliteStore::PendingDeliveries(std::string_view destination,
                                                                std::int64_t after_id,
                                                                std::size_t limit) {
@@ -68,8 +91,8 @@ Result<std::vector<OutboxItem>> SqliteStore::PendingDeliveries(std::string_view 
       if (opened.ok()) opened = bundle.status().WithContext("message " + std::to_string(s.Int(1)));
       return;
     }
-    out.push_back(
-        {s.Int(0), s.Int(1), s.Text(2), std::move(bundle).value(), s.Int(4), s.Int(5), s.Int(6)});
+    out.push_back({s.Int(0), s.Int(1), s.Text(2), std::move(bundle).value(), s.Int(4), s.Int(5),
+                   s.Int(6), s.IsNull(7) ? std::string() : std::string(s.View(7))});
   }));
   if (!opened.ok()) return opened;
   return out;

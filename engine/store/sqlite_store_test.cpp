@@ -118,7 +118,11 @@ BOOST_AUTO_TEST_CASE(mapping_creates_an_outbox_row_per_destination_and_delivery_
   auto outbox = store->PendingDeliveries("outbox", 0, 10);
   BOOST_REQUIRE(outbox.ok());
   BOOST_REQUIRE_EQUAL(outbox->size(), 1u);
-  BOOST_CHECK_EQUAL((*outbox)[0].payload, record.bundle);
+  // The Bundle itself is not stored, only its SHA-256: delivery renders it from the raw bytes.
+  BOOST_CHECK((*outbox)[0].payload.empty());
+  BOOST_CHECK((*outbox)[0].bundle_digest == Sha256(record.bundle));
+  BOOST_CHECK_EQUAL(store->GetMessage((*outbox)[0].message_id)->raw, "bytes");
+  BOOST_CHECK(store->GetMessage(999).status().code() == Status::Code::kNotFound);
   BOOST_CHECK_EQUAL((*outbox)[0].lane, "lane-1");
   BOOST_CHECK_EQUAL(store->Queue("ehr")->pending, 1);
   BOOST_REQUIRE(store
@@ -189,7 +193,7 @@ BOOST_AUTO_TEST_CASE(a_reprocessed_dead_letter_is_mapped_again_for_the_refusing_
   BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
   ehr = store->PendingDeliveries("ehr", 0, 10);
   BOOST_REQUIRE_EQUAL(ehr->size(), 1u);
-  BOOST_CHECK_EQUAL((*ehr)[0].payload, record.bundle);
+  BOOST_CHECK((*ehr)[0].bundle_digest == Sha256(record.bundle));
 }
 
 BOOST_AUTO_TEST_CASE(a_discarded_dead_letter_is_closed_and_nothing_is_queued) {
@@ -228,9 +232,10 @@ BOOST_AUTO_TEST_CASE(failed_and_held_mappings_are_listed_without_outbox_rows) {
                        0,
                        "",
                        1,
-                       0};
+                       0,
+                       ""};
   MappingRecord held{
-      b->message_id, MappingRecord::Result::kHeld, "l", "", {"outbox"}, "", 0, "", 0, 0};
+      b->message_id, MappingRecord::Result::kHeld, "l", "", {"outbox"}, "", 0, "", 0, 0, ""};
   BOOST_REQUIRE(store->RecordMappings({failed, held}, 1).ok());
   BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
   auto list = store->ListMessages("failed", 0, 10);
@@ -263,6 +268,34 @@ BOOST_AUTO_TEST_CASE(a_store_from_a_newer_build_is_refused) {
   BOOST_REQUIRE(!store.ok());
   BOOST_CHECK(store.status().code() == Status::Code::kFailedPrecondition);
   BOOST_CHECK_NE(store.status().message().find("schema version 99"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_version_3_store_is_upgraded_and_its_stored_bundles_are_delivered) {
+  TempStore t;
+  {
+    auto store = t.Open();
+    auto r = store->Accept(Msg("icu", "V3", "bytes"));
+    MappingRecord record;
+    record.message_id = r->message_id;
+    record.lane = "l";
+    record.bundle = "{}";
+    record.destinations = {"outbox"};
+    BOOST_REQUIRE(store->RecordMappings({record}, 5).ok());
+  }
+  {
+    // What version 3 wrote: the Bundle itself, and no digest column.
+    auto db = SqliteDb::Open((t.dir / "store.db").string(), false);
+    BOOST_REQUIRE(db.ok());
+    BOOST_REQUIRE((*db)->Exec("UPDATE messages SET bundle = CAST('{\"v\":3}' AS BLOB)").ok());
+    BOOST_REQUIRE((*db)->Exec("ALTER TABLE messages DROP COLUMN bundle_digest").ok());
+    BOOST_REQUIRE((*db)->Exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'").ok());
+  }
+  auto store = t.Open();
+  auto rows = store->PendingDeliveries("outbox", 0, 10);
+  BOOST_REQUIRE(rows.ok());
+  BOOST_REQUIRE_EQUAL(rows->size(), 1u);
+  BOOST_CHECK_EQUAL((*rows)[0].payload, "{\"v\":3}");
+  BOOST_CHECK((*rows)[0].bundle_digest.empty());
 }
 
 BOOST_AUTO_TEST_CASE(an_unwritable_store_gives_no_receipt_and_recovers) {

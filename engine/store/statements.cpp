@@ -119,8 +119,9 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
        "entry_hash = excluded.entry_hash, at_us = excluded.at_us, key_id = excluded.key_id, "
        "alg = excluded.alg, signature = excluded.signature"},
       {&s->record_mapping,
-       "UPDATE messages SET status = ?, mapped_at_us = ?, lane = ?, bundle = ?, outcome = ?, "
-       "resource_count = ?, redo_destinations = NULL WHERE id = ? AND status = 0"},
+       "UPDATE messages SET status = ?, mapped_at_us = ?, lane = ?, bundle = NULL, "
+       "bundle_digest = ?, outcome = ?, resource_count = ?, redo_destinations = NULL "
+       "WHERE id = ? AND status = 0"},
       {&s->insert_outbox,
        "INSERT INTO outbox(destination, message_id, lane, created_at_us) VALUES(?,?,?,?)"},
       {&s->insert_mapping_dead_letter,
@@ -188,8 +189,11 @@ Result<std::unique_ptr<ReaderStatements>> ReaderStatements::Prepare(SqliteDb& db
        "WHERE status = 0 ORDER BY id LIMIT ?"},
       {&s->pending_deliveries,
        "SELECT o.id, o.message_id, o.lane, m.bundle, o.attempts, o.next_attempt_us, "
-       "o.created_at_us FROM outbox o JOIN messages m ON m.id = o.message_id "
+       "o.created_at_us, m.bundle_digest FROM outbox o JOIN messages m ON m.id = o.message_id "
        "WHERE o.destination = ? AND o.status = 0 AND o.id > ? ORDER BY o.id LIMIT ?"},
+      {&s->get_message,
+       "SELECT id, source, format, control_id, received_at_us, raw, digest, purged_at_us "
+       "FROM messages WHERE id = ?"},
       {&s->get_sink_state, "SELECT value FROM sink_state WHERE destination = ? AND key = ?"},
       {&s->queue_pending,
        "SELECT COUNT(*), COALESCE(MIN(created_at_us), 0) FROM outbox "

@@ -52,7 +52,8 @@ struct WriterStatements {
 struct ReaderStatements {
   static Result<std::unique_ptr<ReaderStatements>> Prepare(SqliteDb& db);
 
-  Statement pending_mappings, pending_deliveries, get_sink_state, queue_pending, queue_dead;
+  Statement pending_mappings, pending_deliveries, get_message, get_sink_state, queue_pending;
+  Statement queue_dead;
   Statement list_messages, list_dead_letters, get_dead_letter, read_audit;
 };
 

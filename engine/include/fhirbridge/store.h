@@ -38,14 +38,17 @@ struct MappingRecord {
   };
   std::int64_t message_id = 0;
   Result result = Result::kMapped;
-  std::string lane;    ///< delivery lane (hash of patient or device identity, no PHI)
-  std::string bundle;  ///< the FHIR transaction Bundle, one line of JSON
+  std::string lane;  ///< delivery lane (hash of patient or device identity, no PHI)
+  /// The FHIR transaction Bundle, one line of JSON. The store keeps only its SHA-256
+  /// (`bundle_digest`, computed here when empty): delivery renders it again from the raw message.
+  std::string bundle;
   std::vector<std::string> destinations;
   std::string outcome;  ///< OperationOutcome JSON (errors, or warnings of a mapped message)
   std::int64_t resource_count = 0;
   std::string patient;  ///< "system|value" of the Patient identifier, "" when none (audit only)
   std::int64_t error_count = 0;    ///< error/fatal issues found by mapping and validation
   std::int64_t warning_count = 0;  ///< warning issues (the "message.validated" audit entry)
+  std::string bundle_digest;       ///< SHA-256 of `bundle`, 32 bytes; "" = the store computes it
 };
 
 /// One pending delivery of one message to one destination.
@@ -53,10 +56,13 @@ struct OutboxItem {
   std::int64_t id = 0;
   std::int64_t message_id = 0;
   std::string lane;
-  std::string payload;  ///< the Bundle to deliver
+  /// The Bundle to deliver. The store fills it only for rows mapped before schema version 4
+  /// (when Bundles were stored); otherwise the dispatcher renders it (BundleRenderer).
+  std::string payload;
   std::int64_t attempts = 0;
   std::int64_t next_attempt_us = 0;
   std::int64_t created_at_us = 0;
+  std::string bundle_digest;  ///< SHA-256 of the Bundle mapping produced ("" for old rows)
 };
 
 /// Queue figures of one destination for /metrics and /readyz.
@@ -118,6 +124,9 @@ class MessageStore : public Intake {
  public:
   /// Up to `limit` stored messages not yet mapped, oldest first.
   virtual Result<std::vector<StoredMessage>> PendingMappings(std::size_t limit) = 0;
+  /// One stored message by id, with its raw bytes (to render its Bundle again); NotFound when
+  /// there is none, FailedPrecondition when retention purged its payload.
+  virtual Result<StoredMessage> GetMessage(std::int64_t id) = 0;
   /// Records mapping results and creates their outbox rows, all in one transaction.
   virtual Status RecordMappings(const std::vector<MappingRecord>& records, std::int64_t now_us) = 0;
 

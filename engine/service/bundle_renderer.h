@@ -1,0 +1,69 @@
+#pragma once
+
+// Mapped Bundles are not stored (docs/store.md, "Bundles are rendered, not stored"): a message
+// keeps its raw bytes and the SHA-256 of the Bundle its mapping produced, and a destination gets
+// the Bundle rendered again from the raw bytes, which gives the same bytes because mapping is
+// deterministic. Writing a 10–25 KB Bundle per message was most of the store's write volume.
+//
+// Recently mapped Bundles stay in memory (bounded by bytes, oldest first out), so in the steady
+// state nothing is mapped twice; after a restart, or behind a long backlog, rows are rendered
+// from the store. A rendering whose digest differs from the recorded one (the mapping or its
+// configuration changed since) has been validated again by the source's mapper and is delivered
+// as it is now, with a warning; one that no longer maps is refused for that row.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "engine/service/mapping_worker.h"
+#include "engine/service/metrics.h"
+#include "fhirbridge/store.h"
+
+namespace fhirbridge::service {
+
+class BundleRenderer {
+ public:
+  BundleRenderer(MessageStore& store, std::map<std::string, SourceRoute, std::less<>> routes,
+                 Metrics& metrics, std::size_t cache_bytes = 32u << 20);
+
+  /// Keeps the Bundle of a message whose mapping was just committed, until `destinations`
+  /// rows of it are finished (Done) or memory runs short.
+  void Remember(std::int64_t message_id, std::string bundle, std::size_t destinations);
+
+  /// One row of the message was delivered or dead-lettered: forget its Bundle after the last.
+  void Done(std::int64_t message_id);
+
+  /// Fills `item.payload` (rows of stores older than schema version 4 already carry it). An
+  /// error means this row cannot be delivered as mapped (the message no longer maps, or its
+  /// payload is gone): the dispatcher dead-letters the row with it.
+  Status Render(OutboxItem& item);
+
+  /// Bundles held in memory, and their bytes (tests and /metrics).
+  std::size_t cached() const;
+  std::size_t cached_bytes() const;
+
+ private:
+  bool FromCache(OutboxItem& item);
+
+  MessageStore& store_;
+  std::map<std::string, SourceRoute, std::less<>> routes_;
+  std::size_t capacity_;
+  Counter& rendered_;
+  Counter& changed_;
+
+  mutable std::mutex mutex_;
+  struct Entry {
+    std::shared_ptr<const std::string> bundle;
+    std::size_t remaining = 0;  ///< rows not finished yet
+  };
+  void Erase(std::map<std::int64_t, Entry>::iterator it);
+
+  /// By message id, so the oldest message comes first when memory runs short.
+  std::map<std::int64_t, Entry> cache_;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace fhirbridge::service
