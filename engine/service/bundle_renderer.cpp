@@ -39,6 +39,12 @@ void BundleRenderer::Done(std::int64_t message_id) {
   if (--it->second.remaining == 0) Erase(it);
 }
 
+void BundleRenderer::Forget(std::int64_t message_id) {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(message_id);
+  if (it != cache_.end()) Erase(it);
+}
+
 void BundleRenderer::Erase(std::map<std::int64_t, Entry>::iterator it) {
   bytes_ -= it->second.bundle->size();
   cache_.erase(it);

@@ -36,6 +36,9 @@ class BundleRenderer {
   /// One row of the message was delivered or dead-lettered: forget its Bundle after the last.
   void Done(std::int64_t message_id);
 
+  /// Drops a Bundle whose mapping was not committed after all.
+  void Forget(std::int64_t message_id);
+
   /// Fills `item.payload` (rows of stores older than schema version 4 already carry it). An
   /// error means this row cannot be delivered as mapped (the message no longer maps, or its
   /// payload is gone): the dispatcher dead-letters the row with it.

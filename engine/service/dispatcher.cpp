@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/service/worker_priority.h"
 #include "fhirbridge/log.h"
 
 namespace fhirbridge::service {
@@ -69,6 +70,7 @@ void Dispatcher::Wake() {
 }
 
 void Dispatcher::Loop() {
+  LowerPipelineThreadPriority();
   for (;;) {
     {
       std::lock_guard lock(mutex_);

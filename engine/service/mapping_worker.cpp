@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "engine/service/bundle_renderer.h"
+#include "engine/service/worker_priority.h"
 #include "engine/store/audit_chain.h"
 #include "fhirbridge/log.h"
 
@@ -22,14 +24,14 @@ MappingRecord Failed(std::int64_t id, std::string code, std::string text) {
 MappingWorker::MappingWorker(MessageStore& store,
                              std::map<std::string, SourceRoute, std::less<>> routes,
                              Metrics& metrics, Clock clock, OnMapped on_mapped, std::size_t batch,
-                             OnRecorded on_recorded)
+                             BundleRenderer* renderer)
     : store_(store),
       routes_(std::move(routes)),
       metrics_(metrics),
       clock_(std::move(clock)),
       on_mapped_(std::move(on_mapped)),
       batch_(batch),
-      on_recorded_(std::move(on_recorded)),
+      renderer_(renderer),
       latency_(metrics.GetHistogram("fhirbridge_mapping_latency_seconds",
                                     "Time to map one message to FHIR.", {})) {}
 
@@ -60,6 +62,7 @@ void MappingWorker::Wake() {
 }
 
 void MappingWorker::Loop() {
+  LowerPipelineThreadPriority();
   for (;;) {
     {
       std::lock_guard lock(mutex_);
@@ -123,8 +126,18 @@ std::size_t MappingWorker::RunOnce() {
   std::vector<MappingRecord> records;
   records.reserve(pending->size());
   for (const StoredMessage& message : *pending) records.push_back(MapOne(message));
+  if (renderer_ != nullptr) {
+    for (MappingRecord& r : records) {
+      if (r.result != MappingRecord::Result::kMapped) continue;
+      renderer_->Remember(r.message_id, std::move(r.bundle), r.destinations.size());
+      r.bundle.clear();  // the digest is what the store keeps
+    }
+  }
   const Status status = store_.RecordMappings(records, clock_());
   if (!status.ok()) {
+    if (renderer_ != nullptr) {
+      for (const MappingRecord& r : records) renderer_->Forget(r.message_id);
+    }
     Logger::Global().Error("mapping.store_failed",
                            {LogField::Code("status", CodeName(status.code()))});
     return 0;
@@ -152,7 +165,6 @@ std::size_t MappingWorker::RunOnce() {
                              LogField::Id("control_id", (*pending)[i].control_id)});
     }
   }
-  if (on_recorded_) on_recorded_(records);
   if (on_mapped_) on_mapped_();
   return records.size();
 }

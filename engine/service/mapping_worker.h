@@ -26,18 +26,19 @@ struct SourceRoute {
   std::vector<RouteTarget> targets;      ///< from every route naming the source
 };
 
+class BundleRenderer;
+
 class MappingWorker {
  public:
   using Clock = std::function<std::int64_t()>;
   using OnMapped = std::function<void()>;  ///< called after a batch with outbox rows committed
 
-  /// `on_recorded`, when set, gets every committed record of a batch (the service keeps the
-  /// Bundles in memory for delivery, see BundleRenderer) before `on_mapped` runs.
-  using OnRecorded = std::function<void(std::vector<MappingRecord>&)>;
-
+  /// `renderer`, when set, keeps each mapped Bundle in memory for the dispatchers (the store
+  /// keeps only its digest); it gets them before the commit, so that no dispatcher can see a
+  /// committed row whose Bundle is not there yet.
   MappingWorker(MessageStore& store, std::map<std::string, SourceRoute, std::less<>> routes,
                 Metrics& metrics, Clock clock, OnMapped on_mapped, std::size_t batch = 128,
-                OnRecorded on_recorded = nullptr);
+                BundleRenderer* renderer = nullptr);
   ~MappingWorker();
 
   void Start();
@@ -57,7 +58,7 @@ class MappingWorker {
   Clock clock_;
   OnMapped on_mapped_;
   std::size_t batch_;
-  OnRecorded on_recorded_;
+  BundleRenderer* renderer_;
   Histogram& latency_;
 
   std::mutex mutex_;

@@ -28,13 +28,7 @@ Service::Service(ServiceParts parts)
       [this] {
         for (auto& d : dispatchers_) d->Wake();
       },
-      128,
-      [this](std::vector<MappingRecord>& records) {
-        for (MappingRecord& r : records) {
-          if (r.result != MappingRecord::Result::kMapped) continue;
-          renderer_->Remember(r.message_id, std::move(r.bundle), r.destinations.size());
-        }
-      });
+      128, renderer_.get());
   AddGauges();
 }
 
