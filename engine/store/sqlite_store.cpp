@@ -61,7 +61,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
 
 SqliteStore::SqliteStore(SqliteStoreOptions options, std::unique_ptr<SqliteDb> writer,
                          std::unique_ptr<SqliteDb> reader)
-    : options_(std::move(options)), writer_(std::move(writer)), reader_(std::move(reader)) {}
+    : options_(std::move(options)),
+      writer_(std::move(writer)),
+      reader_(std::move(reader)),
+      synced_commits_(options_.full_sync) {}
 
 SqliteStore::~SqliteStore() {
   Close();
@@ -97,15 +100,28 @@ Status SqliteStore::Prepare() {
 
 // ---- the writer ----
 
-Status SqliteStore::Write(std::function<Status()> apply) {
+Status SqliteStore::Write(std::function<Status()> apply, Durability durability) {
   Job job;
   job.apply = std::move(apply);
+  job.durability = durability;
   std::unique_lock lock(queue_mutex_);
   if (closing_) return Status::Unavailable("the store is shutting down");
   queue_.push_back(&job);
   queue_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return job.done; });
+  job.done_cv.wait(lock, [&] { return job.done; });
   return job.status;
+}
+
+Status SqliteStore::SyncFor(const std::deque<Job*>& batch) {
+  bool synced = false;
+  if (options_.full_sync) {
+    for (const Job* job : batch) synced |= job->durability == Durability::kSynced;
+  }
+  if (synced == synced_commits_) return Status::Ok();
+  FHIRBRIDGE_RETURN_IF_ERROR(
+      writer_->Exec(synced ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+  synced_commits_ = synced;
+  return Status::Ok();
 }
 
 void SqliteStore::WriterLoop() {
@@ -122,15 +138,17 @@ void SqliteStore::WriterLoop() {
     const Status status = CommitBatch(batch);
     lock.lock();
     ++commits_;
+    if (synced_commits_) ++synced_commit_count_;
     for (Job* job : batch) {
       if (!status.ok()) job->status = status;
       job->done = true;
+      job->done_cv.notify_one();  // the caller owns the job: it may return once woken
     }
-    done_cv_.notify_all();
   }
 }
 
 Status SqliteStore::CommitBatch(std::deque<Job*>& batch) {
+  if (Status sync = SyncFor(batch); !sync.ok()) return sync;
   // The chain in memory follows what is committed: a batch that fails leaves it as it was.
   const ChainState before = chain_;
   Status status = CommitJobs(batch);
@@ -200,6 +218,11 @@ void SqliteStore::CheckpointLoop() {
 std::int64_t SqliteStore::commits() const {
   std::lock_guard lock(queue_mutex_);
   return commits_;
+}
+
+std::int64_t SqliteStore::synced_commits() const {
+  std::lock_guard lock(queue_mutex_);
+  return synced_commit_count_;
 }
 
 Status SqliteStore::SetMaxPagesForTest(std::int64_t pages) {
@@ -313,105 +336,113 @@ Status SqliteStore::ApplyMapping(const MappingRecord& r, std::int64_t now_us) {
 }
 
 Status SqliteStore::RecordMappings(const std::vector<MappingRecord>& records, std::int64_t now_us) {
-  return Write([&]() -> Status {
-    for (const MappingRecord& r : records) FHIRBRIDGE_RETURN_IF_ERROR(ApplyMapping(r, now_us));
-    return Status::Ok();
-  });
+  return Write(
+      [&]() -> Status {
+        for (const MappingRecord& r : records) FHIRBRIDGE_RETURN_IF_ERROR(ApplyMapping(r, now_us));
+        return Status::Ok();
+      },
+      Durability::kWithNextSync);
 }
 
 Status SqliteStore::RecordDelivered(std::string_view destination,
                                     const std::vector<DeliveredRow>& rows, std::int64_t now_us,
                                     const std::optional<SinkCheckpoint>& checkpoint) {
-  return Write([&]() -> Status {
-    for (const DeliveredRow& row : rows) {
-      Statement& q = w_->mark_delivered;
-      q.Bind(1, now_us).Bind(2, std::int64_t{row.http_status});
-      if (row.server_ids.empty()) {
-        q.BindNull(3);
-      } else {
-        q.Bind(3, row.server_ids);
-      }
-      q.Bind(4, row.id).Bind(5, destination);
-      Result<bool> updated = q.Step();
-      const std::int64_t message_id = updated.ok() && *updated ? q.Int(0) : 0;
-      q.Reset();
-      if (!updated.ok()) return updated.status();
-      if (message_id == 0) continue;  // delivered before: audited then
-      Detail detail;
-      detail.Int("outbox", row.id).Int("http_status", row.http_status);
-      if (!row.server_ids.empty()) detail.Str("server_ids", row.server_ids);
-      FHIRBRIDGE_RETURN_IF_ERROR(
-          Audit(now_us, "message.delivered", destination, message_id, detail.Done()));
-    }
-    if (checkpoint) {
-      Statement& q = w_->put_sink_state;
-      q.Bind(1, destination).Bind(2, checkpoint->key).Bind(3, checkpoint->value);
-      FHIRBRIDGE_RETURN_IF_ERROR(q.Run());
-    }
-    return Status::Ok();
-  });
+  return Write(
+      [&]() -> Status {
+        for (const DeliveredRow& row : rows) {
+          Statement& q = w_->mark_delivered;
+          q.Bind(1, now_us).Bind(2, std::int64_t{row.http_status});
+          if (row.server_ids.empty()) {
+            q.BindNull(3);
+          } else {
+            q.Bind(3, row.server_ids);
+          }
+          q.Bind(4, row.id).Bind(5, destination);
+          Result<bool> updated = q.Step();
+          const std::int64_t message_id = updated.ok() && *updated ? q.Int(0) : 0;
+          q.Reset();
+          if (!updated.ok()) return updated.status();
+          if (message_id == 0) continue;  // delivered before: audited then
+          Detail detail;
+          detail.Int("outbox", row.id).Int("http_status", row.http_status);
+          if (!row.server_ids.empty()) detail.Str("server_ids", row.server_ids);
+          FHIRBRIDGE_RETURN_IF_ERROR(
+              Audit(now_us, "message.delivered", destination, message_id, detail.Done()));
+        }
+        if (checkpoint) {
+          Statement& q = w_->put_sink_state;
+          q.Bind(1, destination).Bind(2, checkpoint->key).Bind(3, checkpoint->value);
+          FHIRBRIDGE_RETURN_IF_ERROR(q.Run());
+        }
+        return Status::Ok();
+      },
+      Durability::kWithNextSync);
 }
 
 Status SqliteStore::RecordRetry(std::int64_t id, std::int64_t next_attempt_us,
                                 std::string_view error) {
-  return Write([&]() -> Status {
-    Statement& q = w_->mark_retry;
-    q.Bind(1, next_attempt_us).Bind(2, error).Bind(3, id);
-    Result<bool> updated = q.Step();
-    const bool found = updated.ok() && *updated;
-    const std::int64_t message_id = found ? q.Int(0) : 0;
-    const std::string destination = found ? q.Text(1) : std::string();
-    const std::int64_t attempts = found ? q.Int(2) : 0;
-    q.Reset();
-    if (!updated.ok()) return updated.status();
-    if (!found) return Status::Ok();
-    AuditRecord r;
-    r.event = "message.retried";
-    r.outcome = "failure";
-    r.actor = "fhirbridge";
-    r.source = destination;
-    r.message_id = message_id;
-    r.detail = Detail()
-                   .Int("outbox", id)
-                   .Int("attempts", attempts)
-                   .Int("next_attempt_us", next_attempt_us)
-                   .Str("error", error)
-                   .Done();
-    return AppendAudit(std::move(r));
-  });
+  return Write(
+      [&]() -> Status {
+        Statement& q = w_->mark_retry;
+        q.Bind(1, next_attempt_us).Bind(2, error).Bind(3, id);
+        Result<bool> updated = q.Step();
+        const bool found = updated.ok() && *updated;
+        const std::int64_t message_id = found ? q.Int(0) : 0;
+        const std::string destination = found ? q.Text(1) : std::string();
+        const std::int64_t attempts = found ? q.Int(2) : 0;
+        q.Reset();
+        if (!updated.ok()) return updated.status();
+        if (!found) return Status::Ok();
+        AuditRecord r;
+        r.event = "message.retried";
+        r.outcome = "failure";
+        r.actor = "fhirbridge";
+        r.source = destination;
+        r.message_id = message_id;
+        r.detail = Detail()
+                       .Int("outbox", id)
+                       .Int("attempts", attempts)
+                       .Int("next_attempt_us", next_attempt_us)
+                       .Str("error", error)
+                       .Done();
+        return AppendAudit(std::move(r));
+      },
+      Durability::kWithNextSync);
 }
 
 Status SqliteStore::RecordDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view reason,
                                      int http_status, std::string_view outcome) {
-  return Write([&]() -> Status {
-    Statement& dead = w_->mark_dead;
-    dead.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status}).Bind(4, id);
-    Result<bool> updated = dead.Step();
-    const bool found = updated.ok() && *updated;
-    const std::int64_t message_id = found ? dead.Int(0) : 0;
-    const std::string destination = found ? dead.Text(1) : std::string();
-    dead.Reset();
-    if (!updated.ok()) return updated.status();
-    if (!found) return Status::Ok();
-    Statement& letter = w_->insert_dead_letter;
-    letter.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status});
-    letter.Bind(4, outcome).Bind(5, id);
-    FHIRBRIDGE_RETURN_IF_ERROR(letter.Run());
-    AuditRecord r;
-    r.at_us = now_us;
-    r.event = "message.dead_lettered";
-    r.outcome = "failure";
-    r.actor = "fhirbridge";
-    r.source = destination;
-    r.message_id = message_id;
-    r.detail = Detail()
-                   .Int("outbox", id)
-                   .Int("dead_letter", writer_->LastInsertId())
-                   .Int("http_status", http_status)
-                   .Str("reason", reason)
-                   .Done();
-    return AppendAudit(std::move(r));
-  });
+  return Write(
+      [&]() -> Status {
+        Statement& dead = w_->mark_dead;
+        dead.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status}).Bind(4, id);
+        Result<bool> updated = dead.Step();
+        const bool found = updated.ok() && *updated;
+        const std::int64_t message_id = found ? dead.Int(0) : 0;
+        const std::string destination = found ? dead.Text(1) : std::string();
+        dead.Reset();
+        if (!updated.ok()) return updated.status();
+        if (!found) return Status::Ok();
+        Statement& letter = w_->insert_dead_letter;
+        letter.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status});
+        letter.Bind(4, outcome).Bind(5, id);
+        FHIRBRIDGE_RETURN_IF_ERROR(letter.Run());
+        AuditRecord r;
+        r.at_us = now_us;
+        r.event = "message.dead_lettered";
+        r.outcome = "failure";
+        r.actor = "fhirbridge";
+        r.source = destination;
+        r.message_id = message_id;
+        r.detail = Detail()
+                       .Int("outbox", id)
+                       .Int("dead_letter", writer_->LastInsertId())
+                       .Int("http_status", http_status)
+                       .Str("reason", reason)
+                       .Done();
+        return AppendAudit(std::move(r));
+      },
+      Durability::kWithNextSync);
 }
 
 Status SqliteStore::ResolveDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view actor,

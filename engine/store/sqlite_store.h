@@ -113,23 +113,38 @@ class SqliteStore final : public MessageStore {
 
   /// Number of commits the writer made (tests check that jobs share commits).
   std::int64_t commits() const;
+  /// Of those, the ones made with synchronous=FULL (fsynced before they returned).
+  std::int64_t synced_commits() const;
 
   /// Caps the database size in pages (PRAGMA max_page_count): tests use it to make writes fail
   /// as they do on a full disk.
   Status SetMaxPagesForTest(std::int64_t pages);
 
  private:
+  /// How soon a write must be on disk. Intake and operator actions are fsynced before Write
+  /// returns (store.sync full). The pipeline's progress (mapping results, deliveries, retries)
+  /// is redone after a power loss without harm — mapping is deterministic, the file destination
+  /// cuts its file back to the committed length, FHIR creates are conditional — so a batch of
+  /// only such jobs commits without its own fsync and becomes durable with the next synced
+  /// commit (the WAL is sequential). A process crash loses nothing either way.
+  enum class Durability { kSynced, kWithNextSync };
+
   struct Job {
     std::function<Status()> apply;  ///< runs on the writer thread, inside the transaction
+    Durability durability = Durability::kSynced;
     bool done = false;
     Status status;
+    std::condition_variable done_cv;  ///< wakes this caller only
   };
 
   SqliteStore(SqliteStoreOptions options, std::unique_ptr<SqliteDb> writer,
               std::unique_ptr<SqliteDb> reader);
   Status Prepare();
   /// Queues `apply` for the writer and waits until its commit (or failure).
-  Status Write(std::function<Status()> apply);
+  Status Write(std::function<Status()> apply, Durability durability = Durability::kSynced);
+  /// Sets PRAGMA synchronous for the next commit (FULL when a job needs it and store.sync is
+  /// full, else NORMAL); only when it changes.
+  Status SyncFor(const std::deque<Job*>& batch);
   void WriterLoop();
   Status CommitBatch(std::deque<Job*>& batch);
   void CheckpointLoop();
@@ -180,12 +195,12 @@ class SqliteStore final : public MessageStore {
 
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;       ///< wakes the writer
-  std::condition_variable done_cv_;        ///< wakes callers whose batch was committed
   std::condition_variable checkpoint_cv_;  ///< wakes the checkpointer and retention at Close()
   std::deque<Job*> queue_;
   bool closing_ = false;
   bool closed_ = false;
   std::int64_t commits_ = 0;
+  std::int64_t synced_commit_count_ = 0;
   std::thread writer_thread_;
   std::thread checkpoint_thread_;
   std::thread retention_thread_;
@@ -193,6 +208,7 @@ class SqliteStore final : public MessageStore {
   static constexpr std::int64_t kFirstBatch = -1;   ///< data_version_ before any batch
   static constexpr std::int64_t kReloadChain = -2;  ///< after a failed batch
   std::int64_t data_version_ = kFirstBatch;         ///< writer thread only
+  bool synced_commits_ = true;                      ///< synchronous=FULL now (writer thread only)
 };
 
 }  // namespace fhirbridge::store

@@ -144,6 +144,33 @@ BOOST_AUTO_TEST_CASE(mapping_creates_an_outbox_row_per_destination_and_delivery_
   BOOST_CHECK_EQUAL(store->Queue("ehr")->dead, 1);
 }
 
+BOOST_AUTO_TEST_CASE(intake_commits_are_synced_and_pipeline_progress_rides_on_the_next_sync) {
+  TempStore t;
+  auto store = t.Open();  // store.sync full
+  auto r = store->Accept(Msg("icu", "S1", "bytes"));
+  BOOST_REQUIRE(r.ok());
+  const std::int64_t commits = store->commits();
+  const std::int64_t synced = store->synced_commits();
+  BOOST_CHECK_EQUAL(synced, commits);
+  MappingRecord record;
+  record.message_id = r->message_id;
+  record.lane = "l";
+  record.bundle = "{}";
+  record.destinations = {"outbox"};
+  BOOST_REQUIRE(store->RecordMappings({record}, 2).ok());
+  auto rows = store->PendingDeliveries("outbox", 0, 10);
+  BOOST_REQUIRE(store->RecordDelivered("outbox", {{(*rows)[0].id, 0, ""}}, 3, std::nullopt).ok());
+  BOOST_CHECK_EQUAL(store->commits(), commits + 2);
+  BOOST_CHECK_EQUAL(store->synced_commits(), synced);  // mapping and delivery: no own fsync
+  BOOST_REQUIRE(store->Accept(Msg("icu", "S2", "bytes2")).ok());
+  BOOST_CHECK_EQUAL(store->synced_commits(), synced + 1);
+  // Reopened, everything committed is there, synced or not (a process crash keeps the WAL).
+  store.reset();
+  store = t.Open();
+  BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
+  BOOST_CHECK_EQUAL(store->PendingMappings(10)->size(), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_reprocessed_dead_letter_is_mapped_again_for_the_refusing_destination_only) {
   TempStore t;
   auto store = t.Open();
