@@ -80,6 +80,17 @@ void Walker::Invariants(const ElementNode& def, const rapidjson::Value& node) {
       if (e.node == &node && e.key == inv.key && e.expression == inv.expression) done = true;
     if (done) continue;
     evaluated_.push_back({&node, inv.key, inv.expression});
+    if (inv.native != NativeInvariant::kNone) {
+      std::optional<bool> native =
+          EvaluateNative(inv.native, node, node_type, *frames_.back().resource);
+      if (native) {
+        if (!*native) {
+          Issue(inv.error ? DataIssue::Severity::kError : DataIssue::Severity::kWarning,
+                "invariant", "Constraint failed: " + inv.key + ": '" + inv.human + "'");
+        }
+        continue;
+      }
+    }
     Result<bool> holds = engine->Holds(inv, node, node_type, *frames_.back().resource, *root_);
     if (!holds.ok()) {
       Warning("informational",

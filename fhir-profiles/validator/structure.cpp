@@ -109,6 +109,7 @@ void ReadConstraints(const rapidjson::Value& e, const std::string& url, ElementN
     inv.expression = std::string(Str(c, "expression"));
     inv.error = Str(c, "severity") != "warning";
     inv.source = url;
+    inv.native = FindNativeInvariant(inv.key, inv.expression);
     if (!inv.expression.empty()) node.invariants.push_back(std::move(inv));
   }
 }

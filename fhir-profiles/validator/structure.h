@@ -16,6 +16,7 @@
 
 #include <rapidjson/document.h>
 
+#include "fhir-profiles/validator/native_invariants.h"
 #include "fhirbridge/result.h"
 
 namespace fhirbridge::validator {
@@ -45,8 +46,9 @@ struct Invariant {
   std::string key;
   std::string human;
   std::string expression;
-  bool error = true;   ///< severity error (else warning)
-  std::string source;  ///< URL of the structure that declares it
+  bool error = true;                                ///< severity error (else warning)
+  std::string source;                               ///< URL of the structure that declares it
+  NativeInvariant native = NativeInvariant::kNone;  ///< evaluated without FHIRPath when it can
 };
 
 /// ElementDefinition.slicing.discriminator (FHIR R4 §5.1.0.12).
