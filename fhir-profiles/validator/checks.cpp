@@ -48,15 +48,33 @@ bool ForbiddenXhtmlElement(std::string_view n) {
 
 }  // namespace
 
-bool Walker::ReferrerConsistent() const {
+const std::vector<Walker::EntryRef>& Walker::Entries() {
+  if (indexed_bundle_ == bundle_) return entries_;
+  indexed_bundle_ = bundle_;
+  entries_.clear();
+  if (bundle_ == nullptr) return entries_;
+  auto entries = bundle_->FindMember("entry");
+  if (entries == bundle_->MemberEnd() || !entries->value.IsArray()) return entries_;
+  for (const auto& e : entries->value.GetArray()) {
+    EntryRef ref;
+    ref.full_url = Str(e, "fullUrl");
+    if (e.IsObject()) {
+      auto resource = e.FindMember("resource");
+      if (resource != e.MemberEnd()) ref.resource = &resource->value;
+    }
+    entries_.push_back(ref);
+  }
+  return entries_;
+}
+
+bool Walker::ReferrerConsistent() {
   for (std::size_t k = 0; k + 1 < frames_.size(); ++k) {
     if (frames_[k].resource != bundle_) continue;
     const rapidjson::Value* referrer = frames_[k + 1].resource;
     auto entries = bundle_->FindMember("entry");
     if (entries == bundle_->MemberEnd() || !entries->value.IsArray()) return true;
-    for (const auto& e : entries->value.GetArray())
-      if (e.IsObject() && e.HasMember("resource") && &e["resource"] == referrer)
-        return FullUrlMatchesId(Str(e, "fullUrl"), *referrer);
+    for (const EntryRef& e : Entries())
+      if (e.resource == referrer) return FullUrlMatchesId(e.full_url, *referrer);
   }
   return true;
 }
@@ -143,28 +161,25 @@ void Walker::Reference(const ElementNode& def, const rapidjson::Value& ref) {
   if (bundle_ != nullptr && target == nullptr) {
     // Resolve inside the Bundle (FHIR R4 §2.36.4): by fullUrl, a relative reference against the
     // fullUrl's base.
-    auto entries = bundle_->FindMember("entry");
-    if (entries != bundle_->MemberEnd() && entries->value.IsArray()) {
-      for (const auto& e : entries->value.GetArray()) {
-        std::string_view full = Str(e, "fullUrl");
-        if (full.empty() || !e.HasMember("resource")) continue;
-        // A relative reference resolves against the base of a RESTful fullUrl only when the
-        // entry that refers carries the id its own fullUrl names (the HL7 validator's rule).
-        bool match =
-            full == r || (full.size() > r.size() && full.substr(full.size() - r.size()) == r &&
-                          full[full.size() - r.size() - 1] == '/' && ReferrerConsistent());
-        if (match) target = &e["resource"];
-      }
+    const std::vector<EntryRef>& entries = Entries();
+    for (const EntryRef& e : entries) {
+      const std::string_view full = e.full_url;
+      if (full.empty() || e.resource == nullptr) continue;
+      // A relative reference resolves against the base of a RESTful fullUrl only when the
+      // entry that refers carries the id its own fullUrl names (the HL7 validator's rule).
+      bool match =
+          full == r || (full.size() > r.size() && full.substr(full.size() - r.size()) == r &&
+                        full[full.size() - r.size() - 1] == '/' && ReferrerConsistent());
+      if (match) target = e.resource;
     }
-    if (target == nullptr && !implied.empty() && entries != bundle_->MemberEnd() &&
-        entries->value.IsArray()) {
+    if (target == nullptr && !implied.empty()) {
       // A relative reference Type/id also finds an entry whose fullUrl is urn:uuid:<id>.
       std::string_view id = r.substr(r.find('/') + 1);
-      for (const auto& e : entries->value.GetArray()) {
-        std::string_view full = Str(e, "fullUrl");
+      for (const EntryRef& e : entries) {
+        std::string_view full = e.full_url;
         if (full.size() == id.size() + 9 && full.substr(0, 9) == "urn:uuid:" &&
-            full.substr(9) == id && e.HasMember("resource"))
-          target = &e["resource"];
+            full.substr(9) == id && e.resource != nullptr)
+          target = e.resource;
       }
     }
     if (target) {

@@ -76,7 +76,7 @@ class Walker {
   void VitalSigns(const rapidjson::Value& observation, std::vector<std::string_view>& profiles);
   void Invariants(const ElementNode& def, const rapidjson::Value& node);
   void Reference(const ElementNode& def, const rapidjson::Value& ref);
-  bool ReferrerConsistent() const;
+  bool ReferrerConsistent();
   void Extension(const ElementNode& def, const rapidjson::Value& ext);
   void Narrative(const rapidjson::Value& div);
   void Quantity(const ElementNode& def, const rapidjson::Value& quantity);
@@ -100,6 +100,15 @@ class Walker {
   std::vector<Frame> frames_;
   const rapidjson::Value* root_ = nullptr;    // the outermost resource
   const rapidjson::Value* bundle_ = nullptr;  // the Bundle being validated, if any
+  // bundle_'s entries (fullUrl, resource), built once per Bundle: every reference in it is
+  // resolved against them, which otherwise looked up both members of every entry each time.
+  struct EntryRef {
+    std::string_view full_url;                   ///< "" when none
+    const rapidjson::Value* resource = nullptr;  ///< null when the entry has none
+  };
+  const std::vector<EntryRef>& Entries();
+  const rapidjson::Value* indexed_bundle_ = nullptr;
+  std::vector<EntryRef> entries_;
   std::size_t depth_ = 0;
   bool in_extension_structure_ = false;
   // Checks that depend only on the data type (primitive grammars, codes, UCUM, narrative) run
