@@ -60,6 +60,16 @@ double CpuSeconds(int pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Bytes a process wrote through write(2) and pwrite(2) ("wchar" in /proc/<pid>/io): the WAL, the
+// database file after checkpoints, and the logs.
+double WrittenBytes(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("wchar: ", 0) == 0) return std::stod(line.substr(7));
+  }
+  return 0;
+}
+
 std::size_t ObservationsOnServer(const fhirbridge::testing::FhirServerProcess& server) {
   auto answer = server.Get("/$stats");
   if (!answer.ok() || answer->status != 200) return 0;
@@ -130,6 +140,7 @@ int Run(const Options& o) {
     messages.push_back(fhirbridge::conformance::MakePcd01Message(o.obx, i + 1));
   }
   const double service_cpu0 = CpuSeconds(service.id());
+  const double service_written0 = WrittenBytes(service.id());
   const double server_cpu0 = CpuSeconds((*server)->pid());
   const auto start = Clock::now();
   std::atomic<int> acked{0};
@@ -164,6 +175,7 @@ int Run(const Options& o) {
   }
   const double total_s = std::chrono::duration<double>(last_change - start).count();
   const double service_cpu = CpuSeconds(service.id()) - service_cpu0;
+  const double service_written = WrittenBytes(service.id()) - service_written0;
   const double server_cpu = CpuSeconds((*server)->pid()) - server_cpu0;
   Poco::Process::requestTermination(service.id());
   service.wait();
@@ -184,6 +196,7 @@ int Run(const Options& o) {
       "ratio 1/%.1f\n",
       o.sync.c_str(), service_cpu / n * 1e6, server_cpu / n * 1e6,
       service_cpu > 0 ? server_cpu / service_cpu : 0.0);
+  std::printf("fhirbridge wrote %.1f KB per message (store, logs)\n", service_written / n / 1024);
   return acked.load() == o.messages ? 0 : 1;
 }
 

@@ -82,6 +82,9 @@ void Dispatcher::Loop() {
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, std::chrono::microseconds(options_.idle_poll_us),
                  [&] { return wake_ || stopping_; });
+    if (wake_ && options_.linger_us > 0) {
+      cv_.wait_for(lock, std::chrono::microseconds(options_.linger_us), [&] { return stopping_; });
+    }
   }
 }
 

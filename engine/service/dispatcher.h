@@ -46,6 +46,9 @@ struct DispatcherOptions {
   std::size_t max_batch = 128;  ///< rows handed to the sink at once
   std::size_t max_pages = 16;   ///< windows scanned past lanes that all wait for a retry
   std::int64_t idle_poll_us = 500'000;  ///< re-check interval without a wake-up
+  /// After a wake-up while idle, rows are gathered this long so that they share a delivery
+  /// and a commit (a commit rewrites whole pages however few rows it marks).
+  std::int64_t linger_us = 5'000;
   RetryPolicy retry;
   CircuitBreakerPolicy breaker;
   /// Alert (metric and log) when the oldest row has waited longer than this; 0 = never.

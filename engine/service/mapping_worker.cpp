@@ -69,9 +69,13 @@ void MappingWorker::Loop() {
       if (stopping_) return;
       wake_ = false;
     }
-    if (RunOnce() > 0) continue;
+    if (RunOnce() >= batch_) continue;  // a full batch: more is waiting
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return wake_ || stopping_; });
+    // Caught up, and woken by a new message: let the next few arrive so that they share one
+    // commit. A commit rewrites whole pages (messages, outbox, audit), so one message per
+    // commit wrote several times the bytes of a batch.
+    if (wake_ && linger_.count() > 0) cv_.wait_for(lock, linger_, [&] { return stopping_; });
   }
 }
 

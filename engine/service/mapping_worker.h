@@ -4,6 +4,7 @@
 // with one outbox row per routed destination, in one transaction per batch. Mapping is pure, so
 // a crash before the commit just maps the same messages again after restart.
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -59,6 +60,7 @@ class MappingWorker {
   OnMapped on_mapped_;
   std::size_t batch_;
   BundleRenderer* renderer_;
+  std::chrono::milliseconds linger_{5};  ///< gathering time after a wake-up when caught up
   Histogram& latency_;
 
   std::mutex mutex_;
