@@ -31,6 +31,18 @@ AuditRecord MessageEntry(std::string_view event, const Message& m, std::int64_t 
   return r;
 }
 
+// A delivery that failed, as the engine itself reports it.
+AuditRecord PipelineFailure(std::string_view event, const std::string& destination,
+                            std::int64_t message_id) {
+  AuditRecord r;
+  r.event = std::string(event);
+  r.outcome = "failure";
+  r.actor = "fhirbridge";
+  r.source = destination;
+  r.message_id = message_id;
+  return r;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
@@ -393,12 +405,7 @@ Status SqliteStore::RecordRetry(std::int64_t id, std::int64_t next_attempt_us,
         q.Reset();
         if (!updated.ok()) return updated.status();
         if (!found) return Status::Ok();
-        AuditRecord r;
-        r.event = "message.retried";
-        r.outcome = "failure";
-        r.actor = "fhirbridge";
-        r.source = destination;
-        r.message_id = message_id;
+        AuditRecord r = PipelineFailure("message.retried", destination, message_id);
         r.detail = Detail()
                        .Int("outbox", id)
                        .Int("attempts", attempts)
@@ -427,13 +434,8 @@ Status SqliteStore::RecordDeadLetter(std::int64_t id, std::int64_t now_us, std::
         letter.Bind(1, now_us).Bind(2, reason).Bind(3, std::int64_t{http_status});
         letter.Bind(4, outcome).Bind(5, id);
         FHIRBRIDGE_RETURN_IF_ERROR(letter.Run());
-        AuditRecord r;
+        AuditRecord r = PipelineFailure("message.dead_lettered", destination, message_id);
         r.at_us = now_us;
-        r.event = "message.dead_lettered";
-        r.outcome = "failure";
-        r.actor = "fhirbridge";
-        r.source = destination;
-        r.message_id = message_id;
         r.detail = Detail()
                        .Int("outbox", id)
                        .Int("dead_letter", writer_->LastInsertId())
