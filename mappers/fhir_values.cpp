@@ -1,7 +1,9 @@
 #include "mappers/fhir_values.h"
 
 #include <array>
+#include <bit>
 #include <cstring>
+#include <type_traits>
 
 namespace fhirbridge::mappers {
 
@@ -23,7 +25,7 @@ struct Hash128 {
   std::uint64_t lo;
 };
 
-std::uint64_t Finalise(std::uint64_t h) {
+constexpr std::uint64_t Finalise(std::uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -32,12 +34,26 @@ std::uint64_t Finalise(std::uint64_t h) {
   return h;
 }
 
+// Eight bytes as one native-endian word (as memcpy loads them), also in constant evaluation.
+constexpr std::uint64_t LoadWord(const char* p) {
+  if (std::is_constant_evaluated()) {
+    std::uint64_t word = 0;
+    for (int i = 0; i < 8; ++i) {
+      const int byte = std::endian::native == std::endian::little ? 7 - i : i;
+      word = (word << 8) | static_cast<unsigned char>(p[byte]);
+    }
+    return word;
+  }
+  std::uint64_t word;
+  std::memcpy(&word, p, 8);
+  return word;
+}
+
 // Eight bytes at a time into two lanes (multiply and rotate), tails byte by byte.
-void MixInto(Hash128& h, std::string_view text) {
+constexpr void MixInto(Hash128& h, std::string_view text) {
   std::size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
+    const std::uint64_t word = LoadWord(text.data() + i);
     h.hi = ((h.hi ^ word) * 0x9e3779b97f4a7c15ULL);
     h.hi = (h.hi << 29) | (h.hi >> 35);
     h.lo = ((h.lo ^ word) * 0xc2b2ae3d27d4eb4fULL);
@@ -50,37 +66,42 @@ void MixInto(Hash128& h, std::string_view text) {
   }
 }
 
-Hash128 HashTexts(std::string_view prefix, std::string_view text) {
+// The lanes after `prefix` and its separator.
+constexpr Hash128 Seed(std::string_view prefix) {
   Hash128 h{0xcbf29ce484222325ULL ^ 0x9e3779b97f4a7c15ULL,
             0xcbf29ce484222325ULL ^ 0x632be59bd9b4e019ULL};
   MixInto(h, prefix);
   MixInto(h, "|");  // so that ("ab", "c") and ("a", "bc") differ
+  return h;
+}
+
+// Most UUIDs are Observations': their seed is computed at compile time.
+constexpr Hash128 kObservationSeed = Seed("Observation");
+
+Hash128 HashTexts(std::string_view prefix, std::string_view text) {
+  Hash128 h = prefix == "Observation" ? kObservationSeed : Seed(prefix);
   MixInto(h, text);
   // The lengths too, so that texts that differ only in trailing zero bytes differ.
   h.hi ^= text.size() * 0xff51afd7ed558ccdULL;
   return {Finalise(h.hi), Finalise(h.lo ^ h.hi)};
 }
 
-constexpr char kHex[] = "0123456789abcdef";
-
-// The two hex digits of every byte, so that a UUID is written a byte (not a nibble) at a time.
-constexpr std::array<char, 512> kHexPairs = [] {
-  std::array<char, 512> t{};
-  for (std::size_t b = 0; b < 256; ++b) {
-    t[2 * b] = kHex[b >> 4];
-    t[2 * b + 1] = kHex[b & 15];
+// The 16 lowercase hex digits of `v`, most significant first, computed 8 at a time (SWAR):
+// each nibble is spread into a byte of its own, then turned into its ASCII digit.
+void WriteHex16(char* out, std::uint64_t v) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  for (int half = 0; half < 2; ++half) {
+    std::uint64_t x = half == 0 ? v >> 32 : v & 0xffffffffULL;
+    x = ((x & 0xffff0000ULL) << 16) | (x & 0xffffULL);
+    x = ((x & 0x0000ff000000ff00ULL) << 8) | (x & 0x000000ff000000ffULL);
+    x = ((x & 0x00f000f000f000f0ULL) << 4) | (x & 0x000f000f000f000fULL);
+    // Byte i holds nibble i: digits 10..15 need 'a' - '0' - 10 = 39 more than '0' + nibble.
+    const std::uint64_t letters = ((x + kOnes * 6) >> 4) & kOnes;
+    x += kOnes * '0' + letters * 39;
+    // Most significant digit first in memory.
+    if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+    std::memcpy(out + 8 * half, &x, 8);
   }
-  return t;
-}();
-
-// `digits` (even) lowercase hex digits of the low bits of `v`, most significant first.
-char* WriteHex(char* at, std::uint64_t v, int digits) {
-  for (int i = digits / 2 - 1; i >= 0; --i) {
-    const std::size_t b = (v >> (8 * i)) & 0xff;
-    *at++ = kHexPairs[2 * b];
-    *at++ = kHexPairs[2 * b + 1];
-  }
-  return at;
 }
 
 }  // namespace
@@ -129,6 +150,19 @@ std::size_t WriteFhirDecimal(char* out, std::string_view nm) {
   return static_cast<std::size_t>(at - out);
 }
 
+bool IsFhirDecimal(std::string_view nm) {
+  if (nm.empty() || !IsDigit(nm[0])) return false;
+  std::size_t i = 1;
+  if (nm[0] != '0') {
+    while (i < nm.size() && IsDigit(nm[i])) ++i;
+  }
+  if (i == nm.size()) return true;
+  if (nm[i] != '.' || i + 1 == nm.size()) return false;  // "5." becomes "5"
+  for (++i; i < nm.size(); ++i)
+    if (!IsDigit(nm[i])) return false;
+  return true;
+}
+
 std::optional<std::string_view> MderSentinelReason(std::string_view nm) {
   nm = Trim(nm);
   if (nm.size() < 7 || nm.size() > 8) return std::nullopt;
@@ -159,21 +193,25 @@ void WriteDeterministicUuid(char* uuid, std::string_view kind, std::string_view 
   std::uint64_t lo = h.lo;
   hi = (hi & ~0xf000ULL) | 0x8000ULL;              // version 8
   lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
-  char* at = WriteHex(uuid, hi >> 32, 8);
-  *at++ = '-';
-  at = WriteHex(at, (hi >> 16) & 0xffff, 4);
-  *at++ = '-';
-  at = WriteHex(at, hi & 0xffff, 4);
-  *at++ = '-';
-  at = WriteHex(at, lo >> 48, 4);
-  *at++ = '-';
-  WriteHex(at, lo & 0xffffffffffffULL, 12);
+  char digits[32];
+  WriteHex16(digits, hi);
+  WriteHex16(digits + 16, lo);
+  // 8-4-4-4-12 digits.
+  std::memcpy(uuid, digits, 8);
+  uuid[8] = '-';
+  std::memcpy(uuid + 9, digits + 8, 4);
+  uuid[13] = '-';
+  std::memcpy(uuid + 14, digits + 12, 4);
+  uuid[18] = '-';
+  std::memcpy(uuid + 19, digits + 16, 4);
+  uuid[23] = '-';
+  std::memcpy(uuid + 24, digits + 20, 12);
 }
 
 std::string HashHex64(std::string_view text) {
   std::string out;
   char hex[16];
-  WriteHex(hex, HashTexts({}, text).hi, 16);
+  WriteHex16(hex, HashTexts({}, text).hi);
   out.append(hex, sizeof hex);
   return out;
 }

@@ -17,6 +17,9 @@ bool AppendFhirDecimal(std::string& out, std::string_view nm);
 /// The same into `out`, which has room for nm.size() + 1 bytes: returns the length written, 0
 /// when `nm` is not a number.
 std::size_t WriteFhirDecimal(char* out, std::string_view nm);
+/// True when `nm` is a FHIR decimal as it is (0 or [1-9][0-9]*, then '.' and digits or
+/// nothing), so that WriteFhirDecimal would copy it unchanged: the usual device value ("98.6").
+bool IsFhirDecimal(std::string_view nm);
 
 /// IEEE 11073-20601 MDER FLOAT reserved values as gateways print them (MAPPING.md: NaN 8388607,
 /// NRes 8388608, +INF 8388606, -INF 8388610, reserved 8388609): the FHIR data-absent-reason code

@@ -296,26 +296,38 @@ std::optional<FhirTime> ToFhirDateTimeNear(std::string_view dtm, std::string_vie
                                            const FhirTime& known) {
   // 14 digits then an offset ("+ZZZZ", "-ZZZZ" or " +ZZZZ"): second precision, no fraction,
   // and a whole-minute offset, so the seconds change nothing else in either text.
+  constexpr std::size_t kMinutes = 10;
   constexpr std::size_t kSeconds = 12;
   if (dtm.size() != known_dtm.size() || dtm.size() <= kSeconds + 2) return std::nullopt;
   // An offset must follow ("20240315101400 " is a local time with a trailing space).
   const std::size_t sign = dtm[kSeconds + 2] == ' ' ? kSeconds + 3 : kSeconds + 2;
   if (sign >= dtm.size() || (dtm[sign] != '+' && dtm[sign] != '-')) return std::nullopt;
-  if (dtm.substr(0, kSeconds) != known_dtm.substr(0, kSeconds) ||
+  if (dtm.substr(0, kMinutes) != known_dtm.substr(0, kMinutes) ||
       dtm.substr(kSeconds + 2) != known_dtm.substr(kSeconds + 2))
     return std::nullopt;
-  for (std::size_t i = kSeconds; i < kSeconds + 2; ++i)
+  for (std::size_t i = kMinutes; i < kSeconds + 2; ++i)
     if (!IsDigit(dtm[i]) || !IsDigit(known_dtm[i])) return std::nullopt;
+  // Another minute of the same hour: only with a whole-hour offset ("+hh00") are the UTC
+  // minutes the local ones, with no carry into the hour.
+  const bool same_minute = dtm.substr(kMinutes, 2) == known_dtm.substr(kMinutes, 2);
+  if (!same_minute && (dtm.size() != sign + 5 || dtm.substr(sign + 3) != "00")) return std::nullopt;
+  const int minute = Digits(dtm, kMinutes, 2);
   const int second = Digits(dtm, kSeconds, 2);
-  if (second > 59) return std::nullopt;  // the full path reports it
-  if (known.utc_key.size() < 3 || known.date_time.size() < 8) return std::nullopt;
-  // "...ss+hh:mm" or "...ssZ" (an explicit offset never shifts the wall clock); "...ssZ".
+  if (minute > 59 || second > 59) return std::nullopt;  // the full path reports it
+  if (known.utc_key.size() < 5 || known.date_time.size() < 8) return std::nullopt;
+  // "...mm:ss+hh:mm" or "...mm:ssZ" (an explicit offset never shifts the wall clock);
+  // "...mmssZ".
   const std::size_t text_at = known.date_time.size() - (known.date_time.back() == 'Z' ? 3 : 8);
   const std::size_t key_at = known.utc_key.size() - 3;
   FhirTime out = known;
-  out.utc_seconds += second - Digits(known_dtm, kSeconds, 2);
+  out.utc_seconds +=
+      (minute - Digits(known_dtm, kMinutes, 2)) * 60 + second - Digits(known_dtm, kSeconds, 2);
   WritePadded(out.date_time.data() + text_at, second, 2);
   WritePadded(out.utc_key.data() + key_at, second, 2);
+  if (!same_minute) {
+    WritePadded(out.date_time.data() + text_at - 3, minute, 2);
+    WritePadded(out.utc_key.data() + key_at - 2, minute, 2);
+  }
   return out;
 }
 

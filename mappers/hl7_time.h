@@ -59,8 +59,9 @@ Result<FhirTime> ToFhirDateTime(const Hl7Time& t, const TimeZone* assume, DataIs
 
 /// A shortcut for rows of one message, which often differ only in their seconds: converts
 /// `dtm` from `known`, the ToFhirDateTime conversion of `known_dtm`, when both are
-/// YYYYMMDDHHMMSS followed by the same UTC offset and differ in nothing but the seconds (valid
-/// ones). Gives exactly what ParseHl7Time + ToFhirDateTime would; nullopt when it does not apply.
+/// YYYYMMDDHHMMSS followed by the same UTC offset and differ in nothing but the seconds, or the
+/// minutes and seconds when the offset is whole hours ("+hh00"; valid ones). Gives exactly
+/// what ParseHl7Time + ToFhirDateTime would; nullopt when it does not apply.
 std::optional<FhirTime> ToFhirDateTimeNear(std::string_view dtm, std::string_view known_dtm,
                                            const FhirTime& known);
 

@@ -299,10 +299,44 @@ BOOST_AUTO_TEST_CASE(near_conversion_matches_the_full_one) {
   BOOST_TEST(derived == 6 * 60);
 }
 
+// Another minute of the same hour: derived only under a whole-hour offset, and then equal to
+// the full conversion.
+BOOST_AUTO_TEST_CASE(near_conversion_of_another_minute_matches_the_full_one) {
+  const std::string bases[] = {"20240315101400-0400", "20241231235959+0100",
+                               "20000229000000-0000", "20240101000000 +1400",
+                               "20240315101400+0000", "19991231235930-0130"};
+  int derived = 0;
+  for (const std::string& base : bases) {
+    const FhirTime known = Convert(base, nullptr, nullptr);
+    for (int m = 0; m < 100; m += 7) {
+      for (int s = 0; s < 100; s += 13) {
+        std::string dtm = base;
+        dtm[10] = static_cast<char>('0' + m / 10);
+        dtm[11] = static_cast<char>('0' + m % 10);
+        dtm[12] = static_cast<char>('0' + s / 10);
+        dtm[13] = static_cast<char>('0' + s % 10);
+        const std::optional<FhirTime> near = ToFhirDateTimeNear(dtm, base, known);
+        if (!near) continue;
+        const FhirTime full = Convert(dtm, nullptr, nullptr);
+        BOOST_TEST(near->date_time == full.date_time, dtm);
+        BOOST_TEST(near->utc_key == full.utc_key, dtm);
+        BOOST_TEST(near->utc_seconds == full.utc_seconds, dtm);
+        ++derived;
+      }
+    }
+  }
+  // Minutes 0..56 (9 values) by seconds 0..52 (5 values) for the five whole-hour offsets; the
+  // -0130 base only in its own minute (it is 23:59, so "59" is not in the grid of m).
+  BOOST_TEST(derived == 5 * 9 * 5);
+}
+
 BOOST_AUTO_TEST_CASE(near_conversion_declines_other_shapes) {
   const FhirTime known = Convert("20240315101400-0400", nullptr, nullptr);
-  // Another minute, another offset, a fraction, minute precision, a local time.
-  BOOST_TEST(!ToFhirDateTimeNear("20240315101500-0400", "20240315101400-0400", known));
+  // Another hour, another minute under a half-hour offset, another offset, a fraction, minute
+  // precision, a local time.
+  BOOST_TEST(!ToFhirDateTimeNear("20240315111400-0400", "20240315101400-0400", known));
+  const FhirTime half = Convert("20240315101400+0530", nullptr, nullptr);
+  BOOST_TEST(!ToFhirDateTimeNear("20240315101500+0530", "20240315101400+0530", half));
   BOOST_TEST(!ToFhirDateTimeNear("20240315101400-0500", "20240315101400-0400", known));
   BOOST_TEST(!ToFhirDateTimeNear("20240315101401.5-04", "20240315101400.5-04", known));
   BOOST_TEST(!ToFhirDateTimeNear("202403151014-0400", "202403151015-0400", known));

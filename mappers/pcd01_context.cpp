@@ -48,11 +48,10 @@ std::uint32_t SeparatorMask(const char* p, std::size_t n, char a, char b) {
 
 }  // namespace
 
-std::size_t SplitComponents(std::string_view field, const hl7v2::Delimiters& d,
-                            std::string_view* out, std::size_t max) {
+void Parts::Split(std::string_view field, const hl7v2::Delimiters& d) {
   // HL7 v2.5 §2.5.2: a field's components are those of its first repetition.
   const char* const data = field.data();
-  std::size_t count = 0, begin = 0, end = field.size();
+  std::size_t separators = 0, begin = 0, end = field.size();
   for (std::size_t block = 0; block < field.size() && end == field.size(); block += 16) {
     std::uint32_t mask =
         SeparatorMask(data + block, field.size() - block, d.component, d.repetition);
@@ -62,17 +61,25 @@ std::size_t SplitComponents(std::string_view field, const hl7v2::Delimiters& d,
         end = at;
         break;
       }
-      if (count < max) out[count] = std::string_view(data + begin, at - begin);
-      ++count;
+      if (separators < kMax) Set(separators + 1, std::string_view(data + begin, at - begin));
+      ++separators;
       begin = at + 1;
     }
   }
-  std::size_t total = 0;  // the first repetition is empty: no components
+  count = 0;  // the first repetition is empty: no components
   if (end != 0) {
-    if (count < max) out[count] = std::string_view(data + begin, end - begin);
-    total = count + 1;
+    if (separators < kMax) Set(separators + 1, std::string_view(data + begin, end - begin));
+    count = separators + 1;
   }
-  return total;
+}
+
+std::optional<std::string_view> Context::ProfileUnit(const VitalSign& vital,
+                                                     std::string_view ucum) {
+  ProfileUnitSeen& seen = profile_unit_seen;
+  // The same views give the same answer (the message and the tables outlive the Context).
+  if (seen.vital != &vital || seen.ucum.data() != ucum.data() || seen.ucum.size() != ucum.size())
+    seen = {&vital, ucum, terms.ProfileUnit(vital, ucum)};
+  return seen.unit;
 }
 
 bool Context::HasError() const {
@@ -127,7 +134,7 @@ const FhirTime* Context::TimeOf(std::string_view raw, const Where& where) {
   for (std::size_t k = 0; k < time_memo.size(); ++k) {
     const std::size_t i = k == 0 ? last_time : (k <= last_time ? k - 1 : k);
     const TimeSeen& seen = time_memo[i];
-    if (seen.raw != raw) continue;
+    if (!SameText(seen.raw, raw)) continue;
     last_time = i;
     if (seen.time == nullptr) Error(seen.error_code, where(), seen.error);
     return seen.time;

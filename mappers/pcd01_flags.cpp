@@ -30,11 +30,25 @@ constexpr std::pair<std::string_view, std::string_view> kInterpretations[] = {
 };
 #undef FHIRBRIDGE_INTERPRETATION
 
+// The prebuilt CodeableConcept of an interpretation flag, or "" (all are one or two bytes).
+std::string_view Interpretation(std::string_view flag) {
+  if (flag.size() > 2) return {};
+  for (const auto& [code, json] : kInterpretations) {
+    if (code.size() == flag.size() && code.front() == flag.front() && code == flag) return json;
+  }
+  return {};
+}
+
 }  // namespace
 
 Flags ReadFlags(Context& ctx, const Row& row, bool report) {
   Flags flags;
-  if (!row.has(8)) return flags;
+  ReadFlags(ctx, row, report, flags);
+  return flags;
+}
+
+void ReadFlags(Context& ctx, const Row& row, bool report, Flags& flags) {
+  if (!row.has(8)) return;
   const hl7v2::Delimiters& d = ctx.msg.delimiters();
   std::string_view rest = row.f(8);
   bool more = true;
@@ -46,11 +60,15 @@ Flags ReadFlags(Context& ctx, const Row& row, bool report) {
     if (more) rest.remove_prefix(end + 1);
     const std::string_view flag = repetition.substr(0, repetition.find(d.component));
     if (flag.empty()) continue;
-    Flags::Item item;
-    if (flag == "INV" || flag == "QUES") {
+    // The usual flag first ("N", "H", ...); the codes below are none of these.
+    std::string_view json = Interpretation(flag);
+    bool is_text = false;
+    if (!json.empty()) {
+      // Observation.interpretation
+    } else if (flag == "INV" || flag == "QUES") {
       flags.unreliable = true;
-      item.json = flag == "INV" ? R"({"text":"INV: invalid measurement"})"
-                                : R"({"text":"QUES: questionable measurement"})";
+      json = flag == "INV" ? R"({"text":"INV: invalid measurement"})"
+                           : R"({"text":"QUES: questionable measurement"})";
     } else if (flag == "DEMO" || flag == "TEST") {
       flags.test_data = true;
       continue;
@@ -61,19 +79,12 @@ Flags ReadFlags(Context& ctx, const Row& row, bool report) {
       flags.absent_reason = "not-performed";
       continue;
     } else {
-      for (const auto& [code, json] : kInterpretations) {
-        if (code.size() == flag.size() && code.front() == flag.front() && code == flag) {
-          item.json = json;
-          break;
-        }
-      }
-      if (item.json.empty()) {
-        item.text = flag;
-        if (report) {
-          ctx.Warning(
-              "code-unknown", row.obx.field(8).repetition(r).location(),
-              "OBX-8 flag '" + std::string(flag) + "' has no FHIR interpretation; kept as text");
-        }
+      json = flag;
+      is_text = true;
+      if (report) {
+        ctx.Warning(
+            "code-unknown", row.obx.field(8).repetition(r).location(),
+            "OBX-8 flag '" + std::string(flag) + "' has no FHIR interpretation; kept as text");
       }
     }
     if (flags.item_count == Flags::kMaxItems) {
@@ -82,9 +93,8 @@ Flags ReadFlags(Context& ctx, const Row& row, bool report) {
                     "more than 8 OBX-8 flags; the rest left out");
       break;
     }
-    flags.items[flags.item_count++] = item;
+    flags.Add({json.data(), static_cast<std::uint32_t>(json.size()), is_text});
   }
-  return flags;
 }
 
 void PutInterpretation(JsonAppender& out, const Flags& flags) {
@@ -92,15 +102,15 @@ void PutInterpretation(JsonAppender& out, const Flags& flags) {
   out.Reserve(32);
   out.Put(R"(,"interpretation":[)");
   for (std::size_t i = 0; i < flags.item_count; ++i) {
-    const Flags::Item& item = flags.items[i];
+    const Flags::Item item = flags.item(i);
     if (i > 0) out.Put(',');
-    if (!item.json.empty()) {
-      out.Reserve(item.json.size() + 1);
-      out.Put(item.json);
+    if (!item.is_text) {
+      out.Reserve(item.size + 1);
+      out.Put(item.value());
     } else {
       out.Reserve(10);
       out.Put(R"({"text":)");
-      out.PutJsonString(item.text);
+      out.PutJsonString(item.value());
       out.Reserve(2);
       out.Put('}');
     }

@@ -134,7 +134,7 @@ Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
   Mapped out;
   out.control_id = std::string(msg.control_id());
   pcd01::Context ctx{
-      impl_->terms, impl_->options, impl_->fragments, msg, {}, SenderKey(msg), {}, {}, 0};
+      impl_->terms, impl_->options, impl_->fragments, msg, {}, SenderKey(msg), {}, {}, 0, {}};
   if (msg.message_type() != "ORU" || msg.trigger_event() != "R01") {
     const hl7v2::Element msh9 = msg.segment(0).field(9);
     ctx.Error("not-supported", msh9.location(),

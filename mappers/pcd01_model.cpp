@@ -77,41 +77,54 @@ std::size_t CountGroupRows(const hl7v2::ParsedMessage& msg, std::size_t first) {
 
 // OBX-4 split into its dot-separated levels with trailing ".0" levels removed, so that an
 // MDS "1.0.0.0" becomes "1" and a channel "1.1.1.0" becomes "1.1.1" (IHE PCD TF-2 B.8.3).
+// Levels are filled in place and only levels[0, written_depth) are read: the array is left
+// uninitialized (zeroing it for every row cost more than splitting the text).
 struct SubId {
-  std::array<std::string_view, 8> levels{};
+  struct Level {
+    const char* data;
+    std::size_t size;
+    operator std::string_view() const { return {data, size}; }
+  };
+  static constexpr std::size_t kMaxLevels = 8;
+  SubId() {}  // user-provided: value-initialization does not zero `levels`
+  Level levels[kMaxLevels];
   std::size_t depth = 0;
   std::size_t written_depth = 0;  // levels as sent, before trimming zeros
   bool valid = true;
 };
 
-SubId SplitSubId(std::string_view s) {
-  SubId id;
-  if (s.empty()) return id;
+void SplitSubId(std::string_view s, SubId& id) {
+  if (s.empty()) return;
   while (true) {
     // Levels are a few digits: a plain loop finds the dot sooner than a call to memchr.
     std::size_t dot = 0;
     while (dot < s.size() && s[dot] != '.') ++dot;
     if (dot == s.size()) dot = std::string_view::npos;
-    if (id.written_depth == id.levels.size()) {
+    if (id.written_depth == SubId::kMaxLevels) {
       id.valid = false;
-      return id;
+      return;
     }
-    id.levels[id.written_depth++] = s.substr(0, dot);
+    const std::string_view level = s.substr(0, dot);
+    id.levels[id.written_depth++] = {level.data(), level.size()};
     if (dot == std::string_view::npos) break;
     s.remove_prefix(dot + 1);
   }
   id.depth = id.written_depth;
-  while (id.depth > 1 && id.levels[id.depth - 1] == "0") --id.depth;
-  return id;
+  while (id.depth > 1 && std::string_view(id.levels[id.depth - 1]) == "0") --id.depth;
+}
+
+// Levels are a few digits: compared byte by byte rather than by a call to memcmp.
+inline bool SameLevel(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 inline bool IsProperPrefix(const SubId& ancestor, const SubId& row) {
   if (ancestor.depth == 0 || ancestor.depth >= row.depth) return false;
-  for (std::size_t i = 0; i < ancestor.depth; ++i) {
-    const std::string_view a = ancestor.levels[i], b = row.levels[i];
-    // Short levels: compare the first byte inline before calling memcmp.
-    if (a.size() != b.size() || (!a.empty() && a.front() != b.front()) || a != b) return false;
-  }
+  for (std::size_t i = 0; i < ancestor.depth; ++i)
+    if (!SameLevel(ancestor.levels[i], row.levels[i])) return false;
   return true;
 }
 
@@ -119,7 +132,8 @@ inline bool IsProperPrefix(const SubId& ancestor, const SubId& row) {
 // OBX-4 n.0.0.0 / n.m.0.0 / n.m.k.0, or OBX-11 "X" with no value, or an MDC object/
 // infrastructure code (partitions 1 and 8: MDC_DEV_*) with no value.
 bool IsDeviceRow(const Row& row, const SubId& id) {
-  if (id.written_depth >= 4 && id.levels[id.written_depth - 1] == "0") return true;
+  if (id.written_depth >= 4 && std::string_view(id.levels[id.written_depth - 1]) == "0")
+    return true;
   if (row.has(5)) return false;
   if (row.f(11) == "X") return true;
   const Parts& code = row.code;
@@ -136,9 +150,17 @@ bool IsDeviceRow(const Row& row, const SubId& id) {
 
 // OBX-6 as UCUM: the sender's UCUM code (a triplet with system UCUM), else the UCUM code of
 // the MDC unit a triplet names (by code, or by reference id when the code is 0 or missing).
-std::string_view ResolveUcum(const Context& ctx, const Row& row) {
+std::string_view ResolveUcum(const Context& ctx, Row& row) {
   if (!row.has(6)) return {};
-  const Parts& parts = row.unit;
+  const hl7v2::Delimiters& d = ctx.msg.delimiters();
+  if (d.component == '^' && d.repetition == '~') {
+    // The usual OBX-6: a known MDC unit.
+    if (const FragmentCache::KnownUnit* known = ctx.cache.known_obx6.Find(row.f(6))) {
+      row.ucum_members = known->members;
+      return known->ucum;
+    }
+  }
+  const Parts parts(row.f(6), d);
   for (std::size_t first : {std::size_t{1}, std::size_t{4}}) {
     const std::string_view code = parts[first];
     // A UCUM code never needs an HL7 escape; one with an escape is not taken as UCUM.
@@ -171,12 +193,23 @@ std::optional<std::uint32_t> ParseMdcCode(std::string_view s) {
   return v;
 }
 
-Row::Row(const Segment& segment, const hl7v2::Delimiters& d) : obx(segment), equipment(segment) {
+Row::Row(const Segment& segment, const hl7v2::Delimiters& d, const FragmentCache& cache)
+    : obx(segment), equipment(segment) {
   segment.RawFields(fields, kFields);
   sub_id = fields[4];
-  // Split in place: Parts is ~170 bytes, not worth building twice per row.
-  code.count = SplitComponents(fields[3], d, code.c + 1, Parts::kMax);
-  unit.count = SplitComponents(fields[6], d, unit.c + 1, Parts::kMax);
+  // The known texts hold '_' and '^' only as themselves: the standard delimiters are needed.
+  if (d.component == '^' && d.repetition == '~') {
+    known = cache.known_obx3.Find(fields[3]);
+  }
+  if (known != nullptr) {
+    // "<code>^<refid>^MDC": the components are where the known text puts them.
+    const std::size_t code_size = known->key.size();
+    code.Assign({fields[3].substr(0, code_size),
+                 fields[3].substr(code_size + 1, known->refid.size()),
+                 fields[3].substr(fields[3].size() - 3)});
+  } else {
+    code.Split(fields[3], d);  // in place: Parts is ~150 bytes, not worth building twice per row
+  }
 }
 
 std::optional<Identity> DeviceIdentity(Context& ctx, const Element& ei) {
@@ -286,11 +319,11 @@ std::optional<PatientInfo> ReadPatient(Context& ctx, const Segment& pid) {
 
 // Resolves each row's nearest ancestor, kind, own device and own time.
 void ClassifyRows(Context& ctx, Group& group, Model& model) {
-  std::vector<SubId> ids;
-  ids.reserve(group.rows.size());
-  for (Row& row : group.rows) {
-    ids.push_back(SplitSubId(row.sub_id));
-    if (!ids.back().valid)
+  std::vector<SubId> ids(group.rows.size());
+  for (std::size_t i = 0; i < group.rows.size(); ++i) {
+    const Row& row = group.rows[i];
+    SplitSubId(row.sub_id, ids[i]);
+    if (!ids[i].valid)
       ctx.Error("value", row.obx.field(4).location(), "OBX-4 has more than 8 levels");
   }
   for (std::size_t i = 0; i < group.rows.size(); ++i) {
@@ -343,6 +376,10 @@ void ClassifyRows(Context& ctx, Group& group, Model& model) {
   for (std::size_t i = 0; i < group.rows.size(); ++i) {
     Row& row = group.rows[i];
     int at = static_cast<int>(i);
+    if (own_device[i] < 0 && row.parent >= 0 && row.parent < at) {
+      row.device = group.rows[row.parent].device;  // the parent's, resolved above (tree order)
+      at = -1;
+    }
     for (std::size_t hops = 0; at >= 0 && hops <= group.rows.size(); ++hops) {
       if (own_device[at] >= 0) {
         row.device = own_device[at];
@@ -409,7 +446,7 @@ Model ReadModel(Context& ctx) {
         ctx.Error("structure", seg.field(0).location(), "OBX before any OBR");
         continue;
       }
-      Row& row = model.groups.back().rows.emplace_back(seg, ctx.msg.delimiters());
+      Row& row = model.groups.back().rows.emplace_back(seg, ctx.msg.delimiters(), ctx.cache);
       row.ucum = ResolveUcum(ctx, row);
       if (row.has(18)) row.equipment_field = 18;
     } else if (id == IdKey("PRT") && !model.groups.empty() && !model.groups.back().rows.empty()) {

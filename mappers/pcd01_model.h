@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <deque>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,23 +18,52 @@
 #include "fhirbridge/issue.h"
 #include "mappers/hl7_time.h"
 #include "mappers/pcd01_mapper.h"
+#include "mappers/pcd01_text_table.h"
 #include "mappers/terminology.h"
 
 namespace fhirbridge::mappers::pcd01 {
 
 /// A hash for the short texts (OBX-3 triplets, UCUM codes, identities) hashed for every row:
-/// eight bytes per multiply, cheaper than std::hash for texts of 10-100 bytes.
+/// eight bytes per multiply, the last eight (overlapping) in one more, cheaper than std::hash
+/// for texts of 10-100 bytes. Only for in-memory lookups: nothing written depends on its value.
 struct ShortTextHash {
   std::size_t operator()(std::string_view s) const noexcept {
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, s.data() + i, 8);
+    const std::size_t n = s.size();
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    const auto mix = [&h](std::uint64_t word) {
       h = (h ^ word) * 0xff51afd7ed558ccdULL;
       h ^= h >> 29;
+    };
+    if (n >= 8) {
+      std::uint64_t word;
+      for (std::size_t i = 0; i + 8 < n; i += 8) {
+        std::memcpy(&word, s.data() + i, 8);
+        mix(word);
+      }
+      std::memcpy(&word, s.data() + n - 8, 8);
+      mix(word);
+    } else {
+      std::uint64_t word = 0;
+      for (std::size_t i = 0; i < n; ++i) word = (word << 8) | static_cast<unsigned char>(s[i]);
+      mix(word);
     }
-    for (; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x100000001b3ULL;
+    return static_cast<std::size_t>(h ^ (h >> 32));
+  }
+};
+
+/// A hash for the texts the fragment maps are keyed by, "<code>^<refid>^MDC": the first eight
+/// bytes (the code) and the last eight (the end of the reference id) with the length tell them
+/// apart, so longer texts are not read whole. Shorter texts: ShortTextHash.
+struct TermTextHash {
+  std::size_t operator()(std::string_view s) const noexcept {
+    const std::size_t n = s.size();
+    if (n < 16) return ShortTextHash{}(s);
+    std::uint64_t first, last;
+    std::memcpy(&first, s.data(), 8);
+    std::memcpy(&last, s.data() + n - 8, 8);
+    std::uint64_t h = (first * 0xff51afd7ed558ccdULL) ^ (last * 0xc4ceb9fe1a85ec53ULL) ^ n;
+    h ^= h >> 29;
+    h *= 0x9e3779b97f4a7c15ULL;
     return static_cast<std::size_t>(h ^ (h >> 32));
   }
 };
@@ -45,6 +75,12 @@ struct FragmentCache {
     std::string codings;         ///< MDC + LOINC (+ extra LOINC) coding objects, comma-separated
     std::string component_code;  ///< `"code":{...}` for a BP component (LOINC first, then MDC)
     std::string meta;            ///< `"profile":[...]`, the members of Observation.meta
+    /// The constant text of an Observation entry around its variable parts (no security
+    /// labels, no sender codings): from after the fullUrl's UUID to the identifier value,
+    /// `","resource":{"resourceType":"Observation","meta":{..},"identifier":[{..,"value":"`;
+    std::string resource_head;
+    /// and from after the status to the subject, `,"category":[..],"code":{"coding":[..]},`.
+    std::string code_block;
   };
   std::unordered_map<std::uint32_t, Vital> vital;
   /// `{"system":"urn:iso:std:iso:11073:10101","code":..,"display":<refid>}` for every term.
@@ -56,14 +92,23 @@ struct FragmentCache {
     std::string_view refid;
     const VitalSign* vital = nullptr;
     std::string key;  ///< the code as text: its part of Observation identifiers
+    /// Its entries in `vital` (null when none) and `mdc_coding`, found once when built.
+    const Vital* fragments = nullptr;
+    const std::string* coding = nullptr;
   };
-  std::unordered_map<std::string_view, KnownTerm, ShortTextHash>
-      known_obx3;  ///< keys view obx3_texts
+  TextTable<KnownTerm, TermTextHash> known_obx3;  ///< keys view obx3_texts
   std::deque<std::string> obx3_texts;
-  std::string vital_category;  ///< `"category":[...vital-signs...]`
+  /// A known MDC unit as senders write OBX-6, "<code>^<refid>^MDC" → its UCUM code (what the
+  /// component-by-component resolution gives for it, found by one lookup) and unit_members.
+  struct KnownUnit {
+    std::string_view ucum;
+    const std::string* members = nullptr;
+  };
+  TextTable<KnownUnit, TermTextHash> known_obx6;  ///< keys view obx3_texts
+  std::string vital_category;                     ///< `"category":[...vital-signs...]`
   /// `"unit":..,"system":"http://unitsofmeasure.org","code":..` for every UCUM code the
   /// terminology knows (keys view the terminology's text).
-  std::unordered_map<std::string_view, std::string, ShortTextHash> unit_members;
+  TextTable<std::string, ShortTextHash> unit_members;
   /// `"identifier":[{"system":"<observation system>","value":"` — the value and `"}]` follow.
   std::string observation_identifier_prefix;
   /// `"request":{"method":"POST","url":"Observation","ifNoneExist":"identifier=<system>|` — the
@@ -71,6 +116,17 @@ struct FragmentCache {
   std::string observation_request_prefix;
 
   static FragmentCache Build(const Terminology& terms, const Pcd01Options& options);
+
+  /// vital[code], or null.
+  const Vital* FindVital(std::uint32_t code) const {
+    auto it = vital.find(code);
+    return it != vital.end() ? &it->second : nullptr;
+  }
+  /// mdc_coding[code], or null.
+  const std::string* FindCoding(std::uint32_t code) const {
+    auto it = mdc_coding.find(code);
+    return it != mdc_coding.end() ? &it->second : nullptr;
+  }
 };
 
 /// Per-message state: inputs, the issues found so far, and helpers to report them.
@@ -120,29 +176,51 @@ struct Context {
   template <typename Where>
   const FhirTime* TimeOf(std::string_view dtm, const Where& where);
   std::size_t last_time = 0;  ///< index into time_memo of the last hit: rows share times
-};
 
-/// Splits raw field bytes (Segment::RawFields) into the components of its first repetition,
-/// as hl7v2::Element::RawComponents does: up to `max` into `out`; returns how many there are.
-/// Unlike RawComponents it leaves `out` past that count as it was (Parts starts empty). One
-/// vector compare per 16 bytes instead of a search per component.
-std::size_t SplitComponents(std::string_view field, const hl7v2::Delimiters& d,
-                            std::string_view* out, std::size_t max);
+  /// Terminology::ProfileUnit, remembering the last answer: a vital-sign row asks twice (the
+  /// vital-sign check, then the value) with the same views.
+  std::optional<std::string_view> ProfileUnit(const VitalSign& vital, std::string_view ucum);
+  struct ProfileUnitSeen {
+    const VitalSign* vital = nullptr;
+    std::string_view ucum;
+    std::optional<std::string_view> unit;
+  };
+  ProfileUnitSeen profile_unit_seen;
+};
 
 /// The components of a CWE/CX/EI field split once (`parts[1]` is component 1), for readers
 /// that look at several of them.
 struct Parts {
   static constexpr std::size_t kMax = 9;
-  std::string_view c[kMax + 1];  ///< c[1..count] (at most kMax); the rest stay empty
-  std::size_t count = 0;
+  std::size_t count = 0;  ///< components in the field (those past kMax are not kept)
 
-  Parts() = default;
-  explicit Parts(const hl7v2::Element& e) { count = e.RawComponents(c + 1, kMax); }
+  Parts() {}  // nothing to clear: only components 1..count are kept and read
   /// From a field's raw bytes (Segment::RawFields).
-  Parts(std::string_view field, const hl7v2::Delimiters& d) {
-    count = SplitComponents(field, d, c + 1, kMax);
+  Parts(std::string_view field, const hl7v2::Delimiters& d) { Split(field, d); }
+
+  /// Splits raw field bytes into the components of their first repetition, as
+  /// hl7v2::Element::RawComponents does. One vector compare per 16 bytes instead of a search
+  /// per component.
+  void Split(std::string_view field, const hl7v2::Delimiters& d);
+  /// Sets components 1..n (n <= kMax) of a text whose split is known.
+  void Assign(std::initializer_list<std::string_view> components) {
+    count = 0;
+    for (std::string_view c : components) Set(++count, c);
   }
-  std::string_view operator[](std::size_t n) const { return n <= kMax ? c[n] : std::string_view(); }
+  /// Component n; "" past the last (and for 0).
+  std::string_view operator[](std::size_t n) const {
+    std::string_view c;
+    if (n >= 1 && n <= count && n <= kMax) std::memcpy(&c, bytes_ + (n - 1) * sizeof c, sizeof c);
+    return c;
+  }
+
+ private:
+  void Set(std::size_t n, std::string_view c) {
+    std::memcpy(bytes_ + (n - 1) * sizeof c, &c, sizeof c);
+  }
+  // Bytes, not string_views: a Parts is made for every row, and clearing nine views cost more
+  // than splitting the field (an unsigned char array may be left unwritten, and copied).
+  alignas(std::string_view) unsigned char bytes_[kMax * sizeof(std::string_view)];
 };
 
 /// An identifier as FHIR needs it for conditional create.
@@ -177,7 +255,8 @@ struct Row {
   /// OBX-0 .. OBX-20: every field the PCD-01 rules read, looked up once per row.
   static constexpr std::size_t kFields = 21;
 
-  Row(const hl7v2::Segment& segment, const hl7v2::Delimiters& d);
+  /// Reads the row's fields; OBX-3 is split (and looked up in `cache.known_obx3`) once.
+  Row(const hl7v2::Segment& segment, const hl7v2::Delimiters& d, const FragmentCache& cache);
 
   hl7v2::Segment obx;
   std::string_view fields[kFields];  ///< raw bytes of OBX-n (escapes not decoded)
@@ -192,10 +271,13 @@ struct Row {
   const FhirTime* time = nullptr;     ///< effective time after inheritance (owned by the Context)
   std::vector<hl7v2::Segment> notes;  ///< NTE segments that follow the row
   Parts code;                         ///< OBX-3 split once (read by several rules)
-  Parts unit;                         ///< OBX-6 split once
+  /// OBX-3 when it is exactly a known term's usual text (FragmentCache::known_obx3), else null.
+  const FragmentCache::KnownTerm* known = nullptr;
   /// OBX-6 as a UCUM code (the sender's, or its MDC unit's); empty when it is neither. Found
   /// once per row: the vital-sign check and the value both need it.
   std::string_view ucum;
+  /// FragmentCache::unit_members of `ucum` when OBX-6 is a known unit's usual text, else null.
+  const std::string* ucum_members = nullptr;
 
   /// Field n of the OBX, raw (no Element built): for tests and comparisons.
   std::string_view f(std::size_t n) const { return n < kFields ? fields[n] : obx.field_raw(n); }

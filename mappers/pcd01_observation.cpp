@@ -83,14 +83,12 @@ void PutRowDetails(Context& ctx, JsonAppender& out, const Row& row, const Flags&
 // One component of a BP panel: its code, value, interpretation and reference range.
 void PutComponent(Context& ctx, JsonAppender& out, const Row& row, const CodeInfo& code) {
   const Flags flags = row.has(8) ? ReadFlags(ctx, row) : Flags{};
-  auto vital = ctx.cache.vital.find(code.mdc);
-  auto cached =
-      code.refid.empty() ? ctx.cache.mdc_coding.end() : ctx.cache.mdc_coding.find(code.mdc);
-  if (vital != ctx.cache.vital.end()) {
-    out.Append('{', vital->second.component_code);
-  } else if (cached != ctx.cache.mdc_coding.end()) {
+  const std::string* cached = code.refid.empty() ? nullptr : code.coding;
+  if (code.fragments != nullptr) {
+    out.Append('{', code.fragments->component_code);
+  } else if (cached != nullptr) {
     // A refid is set only from the table's term (ResolveCode): the prebuilt coding is the same.
-    out.Append(R"({"code":{"coding":[)", cached->second, "]}");
+    out.Append(R"({"code":{"coding":[)", *cached, "]}");
   } else {
     std::string coding = R"({"code":{"coding":[)";
     AppendMdcCoding(coding, code.mdc, code.refid);
@@ -149,8 +147,7 @@ bool IsVitalSign(Context& ctx, const Planned& p) {
 
 // The prebuilt codings, category and profile of a vital sign (none for one without LOINC).
 const FragmentCache::Vital* VitalFragments(const Context& ctx, const Planned& p) {
-  auto it = ctx.cache.vital.find(p.panel_code != 0 ? p.panel_code : p.code.mdc);
-  return it != ctx.cache.vital.end() ? &it->second : nullptr;
+  return p.panel_code != 0 ? ctx.cache.FindVital(p.panel_code) : p.code.fragments;
 }
 
 // `"request":{... "ifNoneExist":"identifier=<system>|<identity>"}`: conditional create.
@@ -195,16 +192,29 @@ void WriteObservation(Context& ctx, const Model& model, std::string_view subject
   char uuid[kUuidLength];
   WriteDeterministicUuid(uuid, "Observation", p.identity);
   out.Put(std::string_view(uuid, sizeof uuid));
-  out.Append(R"(","resource":{"resourceType":"Observation")");
-  PutMeta(out, fragments ? std::string_view(fragments->meta) : std::string_view(), p.flags);
   // The identity holds only [A-Za-z0-9._~%/:-] (AppendIdentifierComponent), so it needs no
   // JSON escaping.
-  out.Append(',', cache.observation_identifier_prefix, p.identity, R"("}],"status":)");
-  out.PutJsonString(ObservationStatus(ctx, row));
-  if (fragments) out.Append(',', cache.vital_category);
-  out.Append(R"(,"code":{"coding":[)");
-  PutCodings(ctx, out, p, fragments);
-  out.Append("]},", subject);
+  if (fragments != nullptr && !p.flags.unreliable && !p.flags.test_data) {
+    out.Append(fragments->resource_head, p.identity, R"("}],"status":)");  // prebuilt
+  } else {
+    out.Append(R"(","resource":{"resourceType":"Observation")");
+    PutMeta(out, fragments ? std::string_view(fragments->meta) : std::string_view(), p.flags);
+    out.Append(',', cache.observation_identifier_prefix, p.identity, R"("}],"status":)");
+  }
+  const std::string_view status = ObservationStatus(ctx, row);
+  if (status.data() == ctx.opts.status_for_r.data()) {
+    out.PutJsonString(status);  // configured text
+  } else {
+    out.Append('"', status, '"');  // one of the R4 status codes: nothing to escape
+  }
+  if (fragments != nullptr && !HasSenderCodings(row)) {
+    out.Append(fragments->code_block, subject);  // prebuilt category and codings
+  } else {
+    if (fragments) out.Append(',', cache.vital_category);
+    out.Append(R"(,"code":{"coding":[)");
+    PutCodings(ctx, out, p, fragments);
+    out.Append("]},", subject);
+  }
   PutEffective(out, row, *p.group, value_type == "NA");
   if (!panel) {
     const VitalSign* vital = vital_sign ? p.code.vital : nullptr;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 
 #include "mappers/hl7_time.h"
 
@@ -66,9 +65,20 @@ void WriteDemographics(Context& ctx, JsonWriter& w, const hl7v2::Segment& pid) {
     if (!t.ok() || t->precision < Hl7Time::Precision::kDay) {
       ctx.Warning("value", dob.location(), "birth date is not a valid date; left out");
     } else {
-      char date[16];
-      std::snprintf(date, sizeof date, "%04d-%02d-%02d", t->year, t->month, t->day);
-      w.KeyString("birthDate", date);
+      // YYYY-MM-DD: ParseHl7Time gives a four-digit year and a valid month and day.
+      char date[10];
+      const auto digit = [](int v) { return static_cast<char>('0' + v % 10); };
+      date[0] = digit(t->year / 1000);
+      date[1] = digit(t->year / 100);
+      date[2] = digit(t->year / 10);
+      date[3] = digit(t->year);
+      date[4] = '-';
+      date[5] = digit(t->month / 10);
+      date[6] = digit(t->month);
+      date[7] = '-';
+      date[8] = digit(t->day / 10);
+      date[9] = digit(t->day);
+      w.KeyString("birthDate", std::string_view(date, sizeof date));
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "mappers/pcd01_plan.h"
 
+#include <cstring>
 #include <functional>
 
 #include "mappers/fhir_values.h"
@@ -65,7 +66,7 @@ std::vector<Planned> PlanRows(Context& ctx, Model& model) {
                   "no observation time: OBX-14, an ancestor row's OBX-14 and OBR-7 are all empty "
                   "or invalid");
       }
-      if (row.has(8)) p.flags = ReadFlags(ctx, row, /*report=*/true);
+      if (row.has(8)) ReadFlags(ctx, row, /*report=*/true, p.flags);
       if (p.flags.test_data && !ctx.opts.deliver_test_data) {
         ctx.Info("informational", row.obx.field(8).location(),
                  "test/demo data (OBX-8) not delivered (sources[].deliver_test_data)");
@@ -93,28 +94,33 @@ std::size_t IdentityLength(const IdentityParts& parts, const Model& model, const
   return n;
 }
 
-void AppendIdentity(std::string& out, const IdentityParts& parts, const Model& model,
-                    const Planned& p) {
+// Writes the identity at `at` (IdentityLength bytes) and returns its end.
+char* WriteIdentity(char* at, const IdentityParts& parts, const Model& model, const Planned& p) {
+  const auto put = [&at](std::string_view text) {
+    std::memcpy(at, text.data(), text.size());
+    at += text.size();
+  };
   const Row& row = p.main();
-  out += parts.sender;
-  out += '/';
+  put(parts.sender);
+  *at++ = '/';
   if (row.device >= 0) {
-    out += model.devices[row.device].id.key;
+    put(model.devices[row.device].id.key);
   } else if (model.patient) {
     // No device identity: the patient takes its place, so that two patients' measurements
     // from one sender at one time never share an identifier. A hash: identifiers carry no PHI.
-    out += parts.patient;
+    put(parts.patient);
   } else {
-    out += '-';
+    *at++ = '-';
   }
-  out += '/';
-  out += p.code.key;
-  out += '/';
+  *at++ = '/';
+  put(p.code.key);
+  *at++ = '/';
   if (row.time) {
-    out += row.time->utc_key;
+    put(row.time->utc_key);
   } else {
-    out += '-';
+    *at++ = '-';
   }
+  return at;
 }
 
 // Identities share long prefixes (sender/device/...): compare hashes before the text.
@@ -160,12 +166,18 @@ void SeparateByFacet(Context& ctx, Plans& plans) {
 }  // namespace
 
 void Plan(Context& ctx, Model& model, Plans& plans) {
-  std::vector<Planned> rows = PlanRows(ctx, model);
-  std::vector<bool> used(rows.size(), false);
-  for (Group& group : model.groups) PlanBloodPressure(group, rows, used);
-  plans.items.reserve(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    if (!used[i]) plans.items.push_back(std::move(rows[i]));
+  std::vector<Planned>& items = plans.items;
+  items = PlanRows(ctx, model);
+  std::vector<bool> used(items.size(), false);
+  for (Group& group : model.groups) PlanBloodPressure(group, items, used);
+  // Panel parts joined their systolic row: the others close up, in order.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (used[i]) continue;
+    if (kept != i) items[kept] = std::move(items[i]);
+    ++kept;
+  }
+  items.erase(items.begin() + static_cast<std::ptrdiff_t>(kept), items.end());
 
   IdentityParts parts;
   AppendIdentifierComponent(parts.sender, ctx.sender);
@@ -174,11 +186,13 @@ void Plan(Context& ctx, Model& model, Plans& plans) {
         "patient-" + HashHex64(model.patient->id.system + "|" + model.patient->id.value);
   std::size_t total = 0;
   for (const Planned& p : plans.items) total += IdentityLength(parts, model, p);
-  plans.identities.reserve(total);  // no reallocation below: the views stay valid
+  // Sized once and written in place: the views stay valid.
+  plans.identities.resize(total);
+  char* at = plans.identities.data();
   for (Planned& p : plans.items) {
-    const std::size_t at = plans.identities.size();
-    AppendIdentity(plans.identities, parts, model, p);
-    p.identity = std::string_view(plans.identities).substr(at);
+    char* const begin = at;
+    at = WriteIdentity(at, parts, model, p);
+    p.identity = std::string_view(begin, static_cast<std::size_t>(at - begin));
   }
   SeparateByFacet(ctx, plans);
 }

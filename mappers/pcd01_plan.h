@@ -17,6 +17,8 @@ namespace fhirbridge::mappers::pcd01 {
 
 /// One Observation to write.
 struct Planned {
+  Planned() {}  // user-provided: emplace_back() sets the members below, without zeroing first
+
   Group* group = nullptr;
   int main_row = -1;
   int systolic = -1, diastolic = -1, mean = -1;  ///< BP panel parts (row indices)

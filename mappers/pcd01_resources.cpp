@@ -30,11 +30,23 @@ void AppendLoincCoding(std::string& out, std::string_view code, std::string_view
 
 // ---- rendering --------------------------------------------------------------------------------
 
+// `"fullUrl":"urn:uuid:<uuid>"` (a UUID needs no escaping).
+void WriteFullUrl(JsonWriter& w, std::string_view uuid) {
+  w.Key("fullUrl");
+  std::string& out = w.AppendRaw();
+  out += "\"urn:uuid:";
+  out += uuid;
+  out += '"';
+}
+
 // `"<key>":{"reference":"urn:uuid:<uuid>"}`, built once per resource and message.
 std::string ReferenceMember(std::string_view key, std::string_view uuid) {
-  std::string m = "\"";
+  constexpr std::string_view kMiddle = R"(":{"reference":"urn:uuid:)";
+  std::string m;
+  m.reserve(key.size() + kMiddle.size() + uuid.size() + 3);  // one allocation
+  m += '"';
   m += key;
-  m += R"(":{"reference":"urn:uuid:)";
+  m += kMiddle;
   m += uuid;
   m += "\"}";
   return m;
@@ -42,7 +54,7 @@ std::string ReferenceMember(std::string_view key, std::string_view uuid) {
 
 void WritePatient(Context& ctx, const PatientInfo& patient, std::string_view uuid, JsonWriter& w) {
   w.BeginObject();
-  w.KeyString("fullUrl", "urn:uuid:" + std::string(uuid));
+  WriteFullUrl(w, uuid);
   w.Key("resource");
   w.BeginObject();
   w.KeyString("resourceType", "Patient");
@@ -62,7 +74,7 @@ void WritePatient(Context& ctx, const PatientInfo& patient, std::string_view uui
 
 void WriteDevice(Context& ctx, const DeviceInfo& device, JsonWriter& w) {
   w.BeginObject();
-  w.KeyString("fullUrl", "urn:uuid:" + device.uuid);
+  WriteFullUrl(w, device.uuid);
   w.Key("resource");
   w.BeginObject();
   w.KeyString("resourceType", "Device");
@@ -78,13 +90,23 @@ void WriteDevice(Context& ctx, const DeviceInfo& device, JsonWriter& w) {
 FragmentCache FragmentCache::Build(const Terminology& terms, const Pcd01Options& options) {
   FragmentCache cache;
   auto add_unit = [&cache](std::string_view ucum) {
-    if (ucum.empty() || cache.unit_members.count(ucum)) return;
+    if (ucum.empty() || cache.unit_members.Find(ucum) != nullptr) return;
     std::string m;
     AppendUcumMembers(m, ucum);
-    cache.unit_members.emplace(ucum, std::move(m));
+    cache.unit_members.Emplace(ucum, std::move(m));
   };
-  for (std::uint32_t code = 0x40000; code < 0x50000; ++code)  // MDC partition 4: units
-    if (auto ucum = terms.UcumForMdcUnit(code)) add_unit(*ucum);
+  for (std::uint32_t code = 0x40000; code < 0x50000; ++code) {  // MDC partition 4: units
+    const std::optional<std::string_view> ucum = terms.UcumForMdcUnit(code);
+    if (!ucum) continue;
+    add_unit(*ucum);
+    const MdcUnit* unit = terms.FindUnit(code);
+    // ResolveUcum takes a nonzero MDC code's UCUM whatever the reference id says; the key is
+    // only the usual text.
+    if (unit->refid.empty()) continue;
+    const std::string& obx6 = cache.obx3_texts.emplace_back(std::to_string(code) + "^" +
+                                                            std::string(unit->refid) + "^MDC");
+    cache.known_obx6.Emplace(obx6, KnownUnit{*ucum, cache.unit_members.Find(*ucum)});
+  }
   for (const VitalSign& vs : terms.vital_signs())
     for (std::string_view u : vs.units) add_unit(u);
   cache.observation_identifier_prefix = R"("identifier":[{"system":)";
@@ -105,7 +127,7 @@ FragmentCache FragmentCache::Build(const Terminology& terms, const Pcd01Options&
     if (term.refid.empty()) continue;
     const std::string& obx3 = cache.obx3_texts.emplace_back(std::to_string(term.code) + "^" +
                                                             std::string(term.refid) + "^MDC");
-    cache.known_obx3.emplace(
+    cache.known_obx3.Emplace(
         obx3, FragmentCache::KnownTerm{term.code, term.refid, terms.FindVitalSign(term.code),
                                        std::to_string(term.code)});
   }
@@ -136,9 +158,17 @@ FragmentCache FragmentCache::Build(const Terminology& terms, const Pcd01Options&
     v.meta = R"("profile":[)";
     AppendJsonString(v.meta, profile);
     v.meta += ']';
+    v.resource_head = R"(","resource":{"resourceType":"Observation","meta":{)" + v.meta + "}," +
+                      cache.observation_identifier_prefix;
+    v.code_block = "," + cache.vital_category + R"(,"code":{"coding":[)" + v.codings + "]},";
     if (vs.loinc.empty()) continue;  // not a vital sign on its own (e.g. a mean pressure)
     cache.vital.emplace(vs.mdc_code, std::move(v));
   }
+  // Map nodes never move: the known terms point at their fragments.
+  cache.known_obx3.ForEach([&cache](std::string_view, KnownTerm& known) {
+    known.fragments = cache.FindVital(known.code);
+    known.coding = cache.FindCoding(known.code);
+  });
   return cache;
 }
 

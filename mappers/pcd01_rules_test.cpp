@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "mappers/fhir_values.h"
 #include "mappers/pcd01_mapper.h"
 
 namespace fhirbridge::mappers {
@@ -206,6 +207,20 @@ BOOST_AUTO_TEST_CASE(errors_never_quote_patient_data) {
   BOOST_TEST(outcome.find("Secretname") == std::string::npos);
   BOOST_TEST(outcome.find("notanumber") == std::string::npos);
   BOOST_TEST(outcome.find("OBX[1]-5") != std::string::npos);
+}
+
+// The mapper writes a value that IsFhirDecimal accepts as sent: only right when WriteFhirDecimal
+// would have written the same bytes.
+BOOST_AUTO_TEST_CASE(values_already_fhir_decimals_are_the_written_ones) {
+  const std::string_view as_is[] = {"0", "7", "98.6", "120", "0.5", "0.00", "10.250", "3000000"};
+  const std::string_view rewritten[] = {"",   "+5", "-0",  "-1.5",  "05",  "00.5", ".5", "5.",
+                                        " 5", "5 ", "1e3", "1.2.3", "0x1", "1,5",  "-",  "."};
+  char out[32];
+  for (std::string_view nm : as_is) {
+    BOOST_TEST(IsFhirDecimal(nm), nm);
+    BOOST_TEST(std::string_view(out, WriteFhirDecimal(out, nm)) == nm, nm);
+  }
+  for (std::string_view nm : rewritten) BOOST_TEST(!IsFhirDecimal(nm), nm);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -75,9 +75,8 @@ Unit ResolveUnit(Context& ctx, const Row& row, bool report) {
 // `"unit":..,"system":..,"code":..` for a UCUM code: prebuilt for the codes the terminology
 // knows, written out for others.
 void WriteUcum(const Context& ctx, JsonWriter& w, std::string_view ucum) {
-  auto it = ctx.cache.unit_members.find(ucum);
-  if (it != ctx.cache.unit_members.end()) {
-    w.RawMembers(it->second);
+  if (const std::string* members = ctx.cache.unit_members.Find(ucum)) {
+    w.RawMembers(*members);
     return;
   }
   std::string members;
@@ -241,16 +240,15 @@ void WriteStructuredNumeric(Context& ctx, JsonWriter& w, const Row& row) {
 
 CodeInfo ResolveCode(Context& ctx, const Row& row) {
   CodeInfo info;
-  if (ctx.msg.delimiters().component == '^') {
+  if (const FragmentCache::KnownTerm* known = row.known) {
     // The usual OBX-3, prebuilt: what the checks below find for it.
-    auto known = ctx.cache.known_obx3.find(row.f(3));
-    if (known != ctx.cache.known_obx3.end()) {
-      info.mdc = known->second.code;
-      info.refid = known->second.refid;
-      info.vital = known->second.vital;
-      info.key = known->second.key;
-      return info;
-    }
+    info.mdc = known->code;
+    info.refid = known->refid;
+    info.vital = known->vital;
+    info.key = known->key;
+    info.fragments = known->fragments;
+    info.coding = known->coding;
+    return info;
   }
   const Parts& parts = row.code;
   const std::size_t t = MdcTriplet(parts);
@@ -317,6 +315,8 @@ CodeInfo ResolveCode(Context& ctx, const Row& row) {
   }
   info.vital = ctx.terms.FindVitalSign(info.mdc);
   info.key = std::to_string(info.mdc);
+  info.fragments = ctx.cache.FindVital(info.mdc);
+  info.coding = ctx.cache.FindCoding(info.mdc);
   return info;
 }
 
@@ -361,9 +361,9 @@ bool HasSenderCodings(const Row& row) {
 }
 
 const std::string* MdcCodingOnly(const Context& ctx, const Row& row, const CodeInfo& code) {
+  (void)ctx;
   if (code.mdc == 0 || MdcTriplet(row.code) != 1 || !row.code[4].empty()) return nullptr;
-  auto cached = ctx.cache.mdc_coding.find(code.mdc);
-  return cached != ctx.cache.mdc_coding.end() ? &cached->second : nullptr;
+  return code.coding;
 }
 
 void WriteSenderCodings(Context& ctx, JsonWriter& w, const Row& row, std::string_view present) {
@@ -379,7 +379,7 @@ void WriteSenderCodings(Context& ctx, JsonWriter& w, const Row& row, std::string
 bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital) {
   if (!row.has(5)) return true;  // dataAbsentReason needs no unit
   const Unit unit = ResolveUnit(ctx, row, false);
-  if (!unit.ucum.empty() && ctx.terms.ProfileUnit(vital, unit.ucum)) return true;
+  if (!unit.ucum.empty() && ctx.ProfileUnit(vital, unit.ucum)) return true;
   ctx.Warning("value", row.obx.field(6).location(),
               "unit '" + (unit.ucum.empty() ? unit.display : std::string(unit.ucum)) +
                   "' is not allowed by " + std::string(vital.profile_url) +
@@ -397,7 +397,9 @@ void PutNumericValue(Context& ctx, JsonAppender& out, const Row& row, const Vita
   char digits[64];  // a decimal is at most one byte longer than the NM text
   std::string long_decimal;
   std::string_view decimal;
-  if (nm.size() < sizeof digits) {
+  if (IsFhirDecimal(nm)) {
+    decimal = nm;  // the usual case: written as it was sent
+  } else if (nm.size() < sizeof digits) {
     decimal = std::string_view(digits, WriteFhirDecimal(digits, nm));
   } else if (AppendFhirDecimal(long_decimal, nm)) {
     decimal = long_decimal;
@@ -408,18 +410,24 @@ void PutNumericValue(Context& ctx, JsonAppender& out, const Row& row, const Vita
   }
   const Unit unit = ResolveUnit(ctx, row, true);
   std::string_view ucum = unit.ucum;
+  const std::string* members = row.ucum_members;  // prebuilt for the row's own unit, if known
   if (vital != nullptr) {
-    if (auto profile_unit = ctx.terms.ProfileUnit(*vital, unit.ucum)) ucum = *profile_unit;
+    if (auto profile_unit = ctx.ProfileUnit(*vital, unit.ucum)) {
+      if (*profile_unit != ucum) members = nullptr;  // the profile's spelling of the unit
+      ucum = *profile_unit;
+    }
   }
   out.Reserve(32 + decimal.size());
   out.Put(R"(,"valueQuantity":{"value":)");
   out.Put(decimal);
   if (!ucum.empty()) {
-    auto it = ctx.cache.unit_members.find(ucum);
-    if (it != ctx.cache.unit_members.end()) {
-      out.Reserve(it->second.size() + 2);
+    if (members == nullptr) {
+      members = ctx.cache.unit_members.Find(ucum);
+    }
+    if (members != nullptr) {
+      out.Reserve(members->size() + 2);
       out.Put(',');
-      out.Put(it->second);
+      out.Put(*members);
     } else {
       std::string members;
       AppendUcumMembers(members, ucum);

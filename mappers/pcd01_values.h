@@ -4,6 +4,7 @@
 // status (OBX-11), and the patient's demographics (PID).
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ struct CodeInfo {
   std::string_view refid;            ///< the table's reference id for `mdc`
   const VitalSign* vital = nullptr;  ///< set when `mdc` is a FHIR vital sign
   std::string key;                   ///< the code's part of the Observation identifier
+  /// Prebuilt JSON of `mdc` (FragmentCache::FindVital, FindCoding), found once per row.
+  const FragmentCache::Vital* fragments = nullptr;
+  const std::string* coding = nullptr;
 };
 
 /// Checks OBX-3 (MAPPING.md: number and reference id must agree; bare term codes, code 0 and
@@ -37,21 +41,42 @@ const std::string* MdcCodingOnly(const Context& ctx, const Row& row, const CodeI
 
 /// OBX-8 abnormal/measurement-status flags (IHE PCD TF-2 Table B.8.8).
 struct Flags {
-  /// Observation.interpretation items: a prebuilt CodeableConcept (`json`), or a flag kept as
-  /// text (`text`, escaped when written). At most kMaxItems; more are reported and left out.
+  /// Observation.interpretation items: a prebuilt CodeableConcept, or a flag kept as text
+  /// (`is_text`, escaped when written). At most kMaxItems; more are reported and left out.
+  /// 16 bytes each (a pointer and a 32-bit size: messages are far below 4 GB).
   struct Item {
-    std::string_view json;
-    std::string_view text;
+    const char* data = nullptr;
+    std::uint32_t size = 0;
+    bool is_text = false;
+
+    std::string_view value() const { return {data, size}; }
   };
   static constexpr std::size_t kMaxItems = 8;
-  Item items[kMaxItems];
+
+  /// Item i (< item_count).
+  Item item(std::size_t i) const {
+    Item it;
+    std::memcpy(&it, items_ + i * sizeof(Item), sizeof(Item));
+    return it;
+  }
+  /// Appends an item (item_count < kMaxItems).
+  void Add(const Item& it) { std::memcpy(items_ + item_count++ * sizeof(Item), &it, sizeof(Item)); }
+
   std::size_t item_count = 0;
   bool unreliable = false;         ///< INV / QUES
   bool test_data = false;          ///< DEMO / TEST
   std::string_view absent_reason;  ///< NAV / OFF / NI: data-absent-reason code
+
+ private:
+  // Bytes, not Items: only [0, item_count) are ever written or read, and every planned
+  // Observation holds Flags, so they are not cleared first (an unsigned char array may be
+  // left unwritten, and copied, as it is).
+  alignas(Item) unsigned char items_[kMaxItems * sizeof(Item)];
 };
 /// Reads OBX-8 of `row`; with `report`, flags that cannot be mapped are reported.
 Flags ReadFlags(Context& ctx, const Row& row, bool report = false);
+/// The same into `out`, which is as Flags{} leaves it (no copy of the result).
+void ReadFlags(Context& ctx, const Row& row, bool report, Flags& out);
 
 // The Put* writers append object members with their leading comma (the Observation and its
 // components always have members before these).

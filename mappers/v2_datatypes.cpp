@@ -1,5 +1,7 @@
 #include "mappers/v2_datatypes.h"
 
+#include <array>
+
 #include "mappers/fhir_values.h"
 
 namespace fhirbridge::mappers::pcd01 {
@@ -23,19 +25,44 @@ std::string SystemFor(Context& ctx, std::string_view name, const hl7v2::Location
 bool AppendCoding(Context& ctx, JsonWriter& w, const hl7v2::Element& cwe, std::size_t first) {
   const hl7v2::Element code = cwe.component(first);
   if (!code.has_value()) return false;
-  const std::string system = SystemFor(ctx, cwe.component(first + 2).raw(), cwe.location());
+  const std::string_view name = cwe.component(first + 2).raw();
+  std::string system_scratch, configured, code_scratch, display_scratch;
+  std::string_view system = KnownSystemUri(name, system_scratch);  // public systems: no copy
+  if (system.empty()) system = configured = SystemFor(ctx, name, cwe.location());
   w.BeginObject();
   w.KeyString("system", system);
-  w.KeyString("code", ctx.Text(code));
+  w.KeyString("code", ctx.TextView(code, code_scratch));
   const hl7v2::Element display = cwe.component(first + 1);
-  if (display.has_value()) w.KeyString("display", ctx.Text(display));
+  if (display.has_value()) w.KeyString("display", ctx.TextView(display, display_scratch));
   w.EndObject();
   return true;
 }
 
+namespace {
+
+// A CWE that is exactly a known MDC term's usual text ("<code>^<refid>^MDC", standard
+// delimiters): its one coding is the prebuilt one (what AppendCoding writes for it), else null.
+const std::string* KnownCoding(const Context& ctx, const hl7v2::Element& cwe) {
+  const hl7v2::Delimiters& d = ctx.msg.delimiters();
+  if (d.component != '^' || d.repetition != '~' || d.escape != '\\' || d.subcomponent != '&')
+    return nullptr;
+  const FragmentCache::KnownTerm* known = ctx.cache.known_obx3.Find(cwe.raw());
+  return known != nullptr ? known->coding : nullptr;
+}
+
+}  // namespace
+
 bool WriteCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
                           const hl7v2::Element& cwe) {
   if (!cwe.has_value()) return false;
+  if (const std::string* coding = KnownCoding(ctx, cwe)) {
+    w.Key(key);
+    std::string& out = w.AppendRaw();
+    out += R"({"coding":[)";
+    out += *coding;
+    out += "]}";
+    return true;
+  }
   const bool primary = cwe.component(1).has_value();
   const bool alternate = cwe.component(4).has_value();
   std::string text;
@@ -59,15 +86,25 @@ bool WriteCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
   return true;
 }
 
+namespace {
+
+// Bytes a search value keeps as they are: [A-Za-z0-9-._~:/].
+constexpr std::array<bool, 256> kSearchPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (char c : {'-', '.', '_', '~', ':', '/'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+}  // namespace
+
 void AppendSearchValue(std::string& out, std::string_view text) {
   // Most values (identities we built, URIs) need no escaping at all: copy those in one go.
   std::size_t plain_prefix = 0;
-  for (; plain_prefix < text.size(); ++plain_prefix) {
-    const char c = text[plain_prefix];
-    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                       c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '/';
-    if (!plain) break;
-  }
+  while (plain_prefix < text.size() && kSearchPlain[static_cast<unsigned char>(text[plain_prefix])])
+    ++plain_prefix;
   out.append(text.data(), plain_prefix);
   text.remove_prefix(plain_prefix);
   for (char c : text) {
@@ -77,7 +114,9 @@ void AppendSearchValue(std::string& out, std::string_view text) {
 }
 
 std::string IdentifierQuery(std::string_view system, std::string_view value) {
-  std::string q = "identifier=";
+  std::string q;
+  q.reserve(12 + system.size() + value.size());  // enough unless something is escaped
+  q = "identifier=";
   AppendSearchValue(q, system);
   q += '|';
   AppendSearchValue(q, value);

@@ -1,6 +1,7 @@
 // Throughput of the HL7 v2 parser and of the whole PCD-01 conversion, one thread.
 //
-//   fhirbridge_bench [--seconds S] [--obx N] [--quick]
+//   fhirbridge_bench [--seconds S] [--obx N] [--only FIGURE] [--corpus obx|mixed] [--passes P]
+//                    [--quick]
 //
 // Prints, for a corpus of ~30-OBX messages and for a mixed corpus of 5-60 OBX:
 //   memchr scan  — a plain memchr for CR over the bytes (the yardstick of the parse target)
@@ -30,8 +31,14 @@ struct Figure {
   double mb_per_s = 0;
 };
 
-// Runs `step` over the corpus repeatedly for at least `seconds` (and at most 1e8 messages), and
-// returns the rate. `sink` keeps the compiler from dropping the work.
+// Which corpus to run ("obx", "mixed"; empty = both), and a fixed number of passes over it
+// instead of a duration (0 = by duration): with both, the work is the same from run to run, so
+// callgrind counts per message compare between builds.
+std::string g_corpus;
+std::size_t g_passes = 0;
+
+// Runs `step` over the corpus repeatedly for at least `seconds` (and at most 1e8 messages), or
+// g_passes times, and returns the rate. `sink` keeps the compiler from dropping the work.
 template <typename Step>
 Figure Measure(const std::vector<std::string>& corpus, double seconds, Step step,
                std::size_t& sink) {
@@ -40,7 +47,8 @@ Figure Measure(const std::vector<std::string>& corpus, double seconds, Step step
   std::size_t messages = 0, bytes = 0;
   const auto start = Clock::now();
   double elapsed = 0;
-  while (elapsed < seconds && messages < 100000000) {
+  for (std::size_t pass = 0;
+       g_passes != 0 ? pass < g_passes : elapsed < seconds && messages < 100000000; ++pass) {
     for (const std::string& m : corpus) sink += step(m);
     messages += corpus.size();
     bytes += bytes_per_pass;
@@ -129,12 +137,16 @@ int main(int argc, char** argv) {
       obx = std::atoi(argv[++i]);
     } else if (a == "--only" && i + 1 < argc) {
       g_only = argv[++i];
+    } else if (a == "--corpus" && i + 1 < argc) {
+      g_corpus = argv[++i];
+    } else if (a == "--passes" && i + 1 < argc) {
+      g_passes = static_cast<std::size_t>(std::atol(argv[++i]));
     } else if (a == "--quick") {
       seconds = 0.05;
     } else {
       std::fprintf(stderr,
                    "usage: fhirbridge_bench [--seconds S] [--obx N] [--only scan|parse|convert] "
-                   "[--quick]\n");
+                   "[--corpus obx|mixed] [--passes P] [--quick]\n");
       return 2;
     }
   }
@@ -147,9 +159,12 @@ int main(int argc, char** argv) {
   options.source_name = "bench";
   const fhirbridge::mappers::Pcd01Mapper mapper(*terms, options);
   std::printf("fhirbridge_bench: one thread, %.2f s per figure\n", seconds);
-  int status = Run(fhirbridge::conformance::MakePcd01Corpus(200, obx, obx),
-                   ("PCD-01, " + std::to_string(obx) + " OBX").c_str(), seconds, mapper);
-  status |= Run(fhirbridge::conformance::MakePcd01Corpus(560, 5, 60), "PCD-01, 5-60 OBX mixed",
-                seconds, mapper);
+  int status = 0;
+  if (g_corpus.empty() || g_corpus == "obx")
+    status |= Run(fhirbridge::conformance::MakePcd01Corpus(200, obx, obx),
+                  ("PCD-01, " + std::to_string(obx) + " OBX").c_str(), seconds, mapper);
+  if (g_corpus.empty() || g_corpus == "mixed")
+    status |= Run(fhirbridge::conformance::MakePcd01Corpus(560, 5, 60), "PCD-01, 5-60 OBX mixed",
+                  seconds, mapper);
   return status;
 }
