@@ -294,32 +294,39 @@ Result<FhirTime> ToFhirDateTime(const Hl7Time& t, const TimeZone* assume, DataIs
 
 std::optional<FhirTime> ToFhirDateTimeNear(std::string_view dtm, std::string_view known_dtm,
                                            const FhirTime& known) {
+  FhirTime out;
+  if (!ToFhirDateTimeNear(dtm, known_dtm, known, out)) return std::nullopt;
+  return out;
+}
+
+bool ToFhirDateTimeNear(std::string_view dtm, std::string_view known_dtm, const FhirTime& known,
+                        FhirTime& out) {
   // 14 digits then an offset ("+ZZZZ", "-ZZZZ" or " +ZZZZ"): second precision, no fraction,
   // and a whole-minute offset, so the seconds change nothing else in either text.
   constexpr std::size_t kMinutes = 10;
   constexpr std::size_t kSeconds = 12;
-  if (dtm.size() != known_dtm.size() || dtm.size() <= kSeconds + 2) return std::nullopt;
+  if (dtm.size() != known_dtm.size() || dtm.size() <= kSeconds + 2) return false;
   // An offset must follow ("20240315101400 " is a local time with a trailing space).
   const std::size_t sign = dtm[kSeconds + 2] == ' ' ? kSeconds + 3 : kSeconds + 2;
-  if (sign >= dtm.size() || (dtm[sign] != '+' && dtm[sign] != '-')) return std::nullopt;
+  if (sign >= dtm.size() || (dtm[sign] != '+' && dtm[sign] != '-')) return false;
   if (dtm.substr(0, kMinutes) != known_dtm.substr(0, kMinutes) ||
       dtm.substr(kSeconds + 2) != known_dtm.substr(kSeconds + 2))
-    return std::nullopt;
+    return false;
   for (std::size_t i = kMinutes; i < kSeconds + 2; ++i)
-    if (!IsDigit(dtm[i]) || !IsDigit(known_dtm[i])) return std::nullopt;
+    if (!IsDigit(dtm[i]) || !IsDigit(known_dtm[i])) return false;
   // Another minute of the same hour: only with a whole-hour offset ("+hh00") are the UTC
   // minutes the local ones, with no carry into the hour.
   const bool same_minute = dtm.substr(kMinutes, 2) == known_dtm.substr(kMinutes, 2);
-  if (!same_minute && (dtm.size() != sign + 5 || dtm.substr(sign + 3) != "00")) return std::nullopt;
+  if (!same_minute && (dtm.size() != sign + 5 || dtm.substr(sign + 3) != "00")) return false;
   const int minute = Digits(dtm, kMinutes, 2);
   const int second = Digits(dtm, kSeconds, 2);
-  if (minute > 59 || second > 59) return std::nullopt;  // the full path reports it
-  if (known.utc_key.size() < 5 || known.date_time.size() < 8) return std::nullopt;
+  if (minute > 59 || second > 59) return false;  // the full path reports it
+  if (known.utc_key.size() < 5 || known.date_time.size() < 8) return false;
   // "...mm:ss+hh:mm" or "...mm:ssZ" (an explicit offset never shifts the wall clock);
   // "...mmssZ".
   const std::size_t text_at = known.date_time.size() - (known.date_time.back() == 'Z' ? 3 : 8);
   const std::size_t key_at = known.utc_key.size() - 3;
-  FhirTime out = known;
+  out = known;  // copy-assignment keeps out's room: no allocation once it is big enough
   out.utc_seconds +=
       (minute - Digits(known_dtm, kMinutes, 2)) * 60 + second - Digits(known_dtm, kSeconds, 2);
   WritePadded(out.date_time.data() + text_at, second, 2);
@@ -328,7 +335,7 @@ std::optional<FhirTime> ToFhirDateTimeNear(std::string_view dtm, std::string_vie
     WritePadded(out.date_time.data() + text_at - 3, minute, 2);
     WritePadded(out.utc_key.data() + key_at - 2, minute, 2);
   }
-  return out;
+  return true;
 }
 
 Result<FhirTime> ToFhirInstant(const Hl7Time& t, const TimeZone* assume, DataIssues* issues) {

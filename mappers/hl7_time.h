@@ -64,6 +64,10 @@ Result<FhirTime> ToFhirDateTime(const Hl7Time& t, const TimeZone* assume, DataIs
 /// what ParseHl7Time + ToFhirDateTime would; nullopt when it does not apply.
 std::optional<FhirTime> ToFhirDateTimeNear(std::string_view dtm, std::string_view known_dtm,
                                            const FhirTime& known);
+/// The same into `out` (which must not be `known`), reusing its strings' room: false, and
+/// `out` unspecified, when the shortcut does not apply.
+bool ToFhirDateTimeNear(std::string_view dtm, std::string_view known_dtm, const FhirTime& known,
+                        FhirTime& out);
 
 /// Same for FHIR `instant`, which needs a time of day and a UTC offset: hour and minute
 /// precision are padded to seconds, date-only precision is InvalidArgument.

@@ -128,12 +128,20 @@ const FhirTime* Context::Time(const Segment& seg, std::size_t n, std::string_vie
   return TimeOf(FirstComponent(raw, msg.delimiters()), [&] { return seg.field(n).location(); });
 }
 
+TimeScratch& TimeScratch::ForNewMessage() {
+  thread_local TimeScratch scratch;
+  scratch.used = 0;
+  scratch.memo.clear();
+  scratch.memo.reserve(16);  // distinct times of a message: a few, rarely more than 16
+  return scratch;
+}
+
 template <typename Where>
 const FhirTime* Context::TimeOf(std::string_view raw, const Where& where) {
   // Rows of one message share few distinct times, most often the previous row's.
-  for (std::size_t k = 0; k < time_memo.size(); ++k) {
+  for (std::size_t k = 0; k < times.memo.size(); ++k) {
     const std::size_t i = k == 0 ? last_time : (k <= last_time ? k - 1 : k);
-    const TimeSeen& seen = time_memo[i];
+    const TimeSeen& seen = times.memo[i];
     if (!SameText(seen.raw, raw)) continue;
     last_time = i;
     if (seen.time == nullptr) Error(seen.error_code, where(), seen.error);
@@ -141,18 +149,18 @@ const FhirTime* Context::TimeOf(std::string_view raw, const Where& where) {
   }
   auto fail = [&](std::string code, std::string text) -> const FhirTime* {
     Error(code, where(), text);
-    time_memo.push_back({raw, nullptr, std::move(code), std::move(text)});
+    times.memo.push_back({raw, nullptr, std::move(code), std::move(text)});
     return nullptr;
   };
   // Rows of one message often differ only in their seconds: patch a time converted already.
-  for (const TimeSeen& seen : time_memo) {
-    if (seen.time == nullptr) continue;
-    if (std::optional<FhirTime> near = ToFhirDateTimeNear(raw, seen.raw, *seen.time)) {
-      times.push_back(std::move(*near));
-      time_memo.push_back({raw, &times.back(), {}, {}});
-      return &times.back();
+  FhirTime& near = times.Next();
+  for (const TimeSeen& seen : times.memo) {
+    if (seen.time != nullptr && ToFhirDateTimeNear(raw, seen.raw, *seen.time, near)) {
+      times.memo.push_back({raw, &near, {}, {}});
+      return &near;
     }
   }
+  --times.used;  // `near` stays free for the next time
   Result<Hl7Time> parsed = ParseHl7Time(raw);
   if (!parsed.ok()) return fail("value", "invalid date/time: " + parsed.status().message());
   DataIssues time_issues;
@@ -167,9 +175,10 @@ const FhirTime* Context::TimeOf(std::string_view raw, const Where& where) {
         fhir.status().code() == Status::Code::kFailedPrecondition ? "business-rule" : "value",
         fhir.status().message());
   }
-  times.push_back(std::move(fhir).value());
-  time_memo.push_back({raw, &times.back(), {}, {}});
-  return &times.back();
+  FhirTime& slot = times.Next();
+  slot = std::move(fhir).value();
+  times.memo.push_back({raw, &slot, {}, {}});
+  return &slot;
 }
 
 }  // namespace fhirbridge::mappers::pcd01

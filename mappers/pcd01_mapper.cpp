@@ -133,8 +133,15 @@ RouteFacts CollectRouteFacts(const hl7v2::ParsedMessage& msg, const pcd01::Model
 Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
   Mapped out;
   out.control_id = std::string(msg.control_id());
-  pcd01::Context ctx{
-      impl_->terms, impl_->options, impl_->fragments, msg, {}, SenderKey(msg), {}, {}, 0, {}};
+  pcd01::Context ctx{impl_->terms,
+                     impl_->options,
+                     impl_->fragments,
+                     msg,
+                     {},
+                     SenderKey(msg),
+                     pcd01::TimeScratch::ForNewMessage(),
+                     0,
+                     {}};
   if (msg.message_type() != "ORU" || msg.trigger_event() != "R01") {
     const hl7v2::Element msh9 = msg.segment(0).field(9);
     ctx.Error("not-supported", msh9.location(),
@@ -145,7 +152,6 @@ Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
     return out;
   }
   CheckProfile(ctx);
-  ctx.time_memo.reserve(16);  // distinct times of a message: a few, rarely more than 16
   pcd01::Model model = pcd01::ReadModel(ctx);
   std::string bundle;
   // About 1.3 KB of JSON per OBX: one allocation for the whole Bundle in the usual case.

@@ -110,5 +110,40 @@ BOOST_AUTO_TEST_CASE(rule_messages) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(pcd01_text_paths)
+
+// A message whose PID-3, PID-5, device identifier (OBX-18) and device type (a private OBX-3)
+// each hold `j`: "A", or an HL7 escape that decodes to it.
+std::string DeviceMessage(const std::string& j) {
+  return "MSH|^~\\&|GW|ACME|||20240315101500-0400||ORU^R01|T1|P|2.6\r"
+         "PID|||MRN" +
+         j + "1^^^HOSP^MR||Smith" + j + "^Anna^M" + j +
+         "rie^^^^L||19800215|F\r"
+         "OBR|1|||182777000^monitoring of patient^SCT|||20240315101200-0400\r"
+         "OBX|1||9" +
+         j + "^Monitor " + j + "^99MNDRY|1.0.0.0|||||||X|||||||ACME^^00112233445566" + j + j +
+         "^EUI-64\r"
+         "OBX|2|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.0.0.1|95|262688^MDC_DIM_PERCENT^MDC|||||F|||"
+         "20240315101000-0400\r";
+}
+
+// Texts without escapes are read straight from the message's bytes; with an escape they are
+// decoded. Both must give the same Bundle.
+BOOST_AUTO_TEST_CASE(escaped_texts_map_as_their_plain_text) {
+  const Pcd01Mapper mapper(Terms(), TestOptions());
+  const Mapped plain = mapper.Map(DeviceMessage("A"));
+  const Mapped escaped = mapper.Map(DeviceMessage("\\X41\\"));
+  BOOST_REQUIRE(plain.ok());
+  BOOST_REQUIRE(escaped.ok());
+  BOOST_TEST(plain.bundle.find(R"("family":"SmithA","given":["Anna","MArie"])") !=
+             std::string::npos);
+  BOOST_TEST(plain.bundle.find(R"("value":"MRNA1")") != std::string::npos);
+  BOOST_TEST(plain.bundle.find(R"("value":"00112233445566AA")") != std::string::npos);
+  BOOST_TEST(plain.bundle.find(R"("code":"9A","display":"Monitor A")") != std::string::npos);
+  BOOST_TEST(escaped.bundle == plain.bundle);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 }  // namespace
 }  // namespace fhirbridge::mappers

@@ -212,16 +212,38 @@ Row::Row(const Segment& segment, const hl7v2::Delimiters& d, const FragmentCache
   }
 }
 
+namespace {
+
+// The HL7 null "" holds no value (hl7v2::Element::has_value).
+std::string_view Value(std::string_view raw) { return raw == "\"\"" ? std::string_view() : raw; }
+
+// Components 1..4 of `ei` as text, into texts[1..4]: views of the message when the text is the
+// bytes (no escape, not Latin-1: the parser validated them), else decoded into `scratch`.
+void ComponentTexts(Context& ctx, const Element& ei, std::string_view (&texts)[5],
+                    std::string (&scratch)[5]) {
+  const hl7v2::Delimiters& d = ctx.msg.delimiters();
+  if (ctx.msg.charset() != hl7v2::Charset::kLatin1 &&
+      ei.raw().find(d.escape) == std::string_view::npos) {
+    const Parts parts(ei.raw(), d);
+    for (std::size_t n = 1; n <= 4; ++n) texts[n] = Value(parts[n]);
+    return;
+  }
+  for (std::size_t n = 1; n <= 4; ++n) texts[n] = scratch[n] = ctx.Text(ei.component(n));
+}
+
+}  // namespace
+
 std::optional<Identity> DeviceIdentity(Context& ctx, const Element& ei) {
   if (!ei.has_value()) return std::nullopt;
-  const std::string e1 = ctx.Text(ei.component(1));
-  const std::string e2 = ctx.Text(ei.component(2));
-  const std::string e3 = ctx.Text(ei.component(3));
-  const std::string e4 = Upper(ctx.Text(ei.component(4)));
+  std::string_view texts[5];
+  std::string scratch[5];
+  ComponentTexts(ctx, ei, texts, scratch);
+  const std::string_view e1 = texts[1], e2 = texts[2], e3 = texts[3];
+  const std::string e4 = Upper(texts[4]);
   Identity id;
   // IHE PCD TF-2 B.8.6: OBX-18 EI with universal id type EUI-64 (long form id^ns^eui^EUI-64, or
   // the short form eui^EUI-64 some agents send).
-  std::string eui;
+  std::string_view eui;
   if (e4 == "EUI-64" || e4 == "EUI64") eui = e3.empty() ? e1 : e3;
   if (eui.empty() && Upper(e2) == "EUI-64" && e3.empty()) eui = e1;
   if (!eui.empty()) {
@@ -235,7 +257,8 @@ std::optional<Identity> DeviceIdentity(Context& ctx, const Element& ei) {
                 "equipment identifier says EUI-64 but is not 16 hex digits; kept as a local id");
   }
   if (e4 == "ISO" && IsOid(e3) && !e1.empty()) {
-    id.system = "urn:oid:" + e3;
+    id.system = "urn:oid:";
+    id.system += e3;
     id.value = e1;
   } else if (e1.rfind("urn:", 0) == 0) {
     id.system = kUriSystem;
@@ -244,13 +267,13 @@ std::optional<Identity> DeviceIdentity(Context& ctx, const Element& ei) {
     id.system = kUriSystem;
     id.value = e3;
   } else {
-    const std::string& value = e1.empty() ? e3 : e1;
+    const std::string_view value = e1.empty() ? e3 : e1;
     if (value.empty()) return std::nullopt;
     // No global system: scope the id to this source and the namespace the sender gave.
     id.system = "urn:fhirbridge:source:";
     AppendIdentifierComponent(id.system, ctx.opts.source_name);
     id.system += ":device-id";
-    const std::string& ns = !e2.empty() ? e2 : (e4 == "DNS" ? e3 : e2);
+    const std::string_view ns = !e2.empty() ? e2 : (e4 == "DNS" ? e3 : e2);
     if (!ns.empty()) {
       id.system += ':';
       AppendIdentifierComponent(id.system, ns);
@@ -263,57 +286,122 @@ std::optional<Identity> DeviceIdentity(Context& ctx, const Element& ei) {
 
 namespace {
 
+// The parts of a PID-3 CX that name the patient, as text: CX-1 (the id), CX-5 (type code) and
+// the assigning authority CX-4 (HD: namespace, universal id, its type).
+struct CxTexts {
+  std::string_view value, type_code, hd1, hd2, hd3;
+  std::string scratch[5];  // decoded texts, when the field has escapes or is Latin-1
+};
+
+// Repetition r of PID-3, only to say where a problem is.
+hl7v2::Location CxLocation(const Segment& pid, std::size_t r) {
+  return pid.field(3).repetition(r).location();
+}
+
+// The patient that repetition r of PID-3 names (its CX-1 has a value).
+std::optional<PatientInfo> MakePatient(Context& ctx, const Segment& pid, std::size_t r,
+                                       const CxTexts& cx) {
+  PatientInfo patient;
+  patient.pid = pid;
+  patient.id.value = cx.value;
+  patient.type_code = cx.type_code;
+  const std::string hd3 = Upper(cx.hd3);
+  // MAPPING.md: an ISO OID assigning authority gives the system directly.
+  if (hd3 == "ISO" && IsOid(cx.hd2)) {
+    patient.id.system = "urn:oid:";
+    patient.id.system += cx.hd2;
+    return patient;
+  }
+  const std::string name(cx.hd1.empty() ? cx.hd2 : cx.hd1);
+  auto it = ctx.opts.identifier_systems.find(name);
+  if (it != ctx.opts.identifier_systems.end()) {
+    patient.id.system = it->second;
+  } else if (ctx.opts.unknown_assigning_authority == Pcd01Options::UnknownAuthority::kHold) {
+    ctx.Error("incomplete", CxLocation(pid, r),
+              "PID-3 assigning authority '" + name +
+                  "' has no identifier system (sources[].identifier_systems): held as "
+                  "awaiting patient");
+    return std::nullopt;
+  } else {
+    patient.id.system = "urn:fhirbridge:source:";
+    AppendIdentifierComponent(patient.id.system, ctx.opts.source_name);
+    patient.id.system += ":patient-id:";
+    AppendIdentifierComponent(
+        patient.id.system,
+        name.empty() ? (patient.type_code.empty() ? std::string("none") : patient.type_code)
+                     : name);
+    ctx.Warning("incomplete", CxLocation(pid, r),
+                "PID-3 assigning authority '" + name +
+                    "' is not configured in sources[].identifier_systems; the identifier "
+                    "is scoped to this source (" +
+                    patient.id.system + ")");
+  }
+  return patient;
+}
+
+// Subcomponent n (from 1) of a raw component.
+std::string_view Subcomponent(std::string_view component, char separator, std::size_t n) {
+  for (; n > 1; --n) {
+    const std::size_t at = component.find(separator);
+    if (at == std::string_view::npos) return {};
+    component.remove_prefix(at + 1);
+  }
+  return component.substr(0, component.find(separator));
+}
+
+// The first repetition of raw PID-3 whose CX-1 has a value, from the bytes (the text is the
+// bytes: no escape, not Latin-1); 0 when none.
+std::size_t FirstPlainCx(std::string_view ids, const hl7v2::Delimiters& d, CxTexts& cx) {
+  std::size_t r = 0;
+  while (!ids.empty()) {
+    ++r;
+    const std::size_t end = std::min(ids.find(d.repetition), ids.size());
+    const Parts parts(ids.substr(0, end), d);
+    ids.remove_prefix(std::min(end + 1, ids.size()));
+    if (Value(parts[1]).empty()) continue;
+    cx.value = parts[1];
+    cx.type_code = Value(parts[5]);
+    cx.hd1 = Value(Subcomponent(parts[4], d.subcomponent, 1));
+    cx.hd2 = Value(Subcomponent(parts[4], d.subcomponent, 2));
+    cx.hd3 = Value(Subcomponent(parts[4], d.subcomponent, 3));
+    return r;
+  }
+  return 0;
+}
+
+// The same through decoded text, for a PID-3 with escapes or in Latin-1.
+std::size_t FirstDecodedCx(Context& ctx, const Element& ids, CxTexts& cx) {
+  for (std::size_t r = 1; r <= ids.repetition_count(); ++r) {
+    const Element c = ids.repetition(r);
+    if (!c.component(1).has_value()) continue;
+    cx.value = cx.scratch[0] = ctx.Text(c.component(1));
+    cx.type_code = cx.scratch[1] = ctx.Text(c.component(5));
+    const Element hd = c.component(4);
+    cx.hd1 = cx.scratch[2] = ctx.Text(hd.subcomponent(1));
+    cx.hd2 = cx.scratch[3] = ctx.Text(hd.subcomponent(2));
+    cx.hd3 = cx.scratch[4] = ctx.Text(hd.subcomponent(3));
+    return r;
+  }
+  return 0;
+}
+
 std::optional<PatientInfo> ReadPatient(Context& ctx, const Segment& pid) {
-  const hl7v2::Location pid3 = pid.field(3).location();
-  if (pid.field(31).raw() == "Y") {
+  std::string_view fields[32];  // PID-0 .. PID-31, raw
+  pid.RawFields(fields, 32);
+  if (fields[31] == "Y") {
     ctx.Error("incomplete", pid.field(31).location(),
               "PID-31 says the patient's identity is unknown: held as awaiting patient");
     return std::nullopt;
   }
-  const Element ids = pid.field(3);
-  for (std::size_t r = 1; r <= ids.repetition_count(); ++r) {
-    const Element cx = ids.repetition(r);
-    if (!cx.component(1).has_value()) continue;
-    PatientInfo patient;
-    patient.pid = pid;
-    patient.id.value = ctx.Text(cx.component(1));
-    patient.type_code = ctx.Text(cx.component(5));
-    const Element hd = cx.component(4);
-    const std::string hd1 = ctx.Text(hd.subcomponent(1));
-    const std::string hd2 = ctx.Text(hd.subcomponent(2));
-    const std::string hd3 = Upper(ctx.Text(hd.subcomponent(3)));
-    // MAPPING.md: an ISO OID assigning authority gives the system directly.
-    if (hd3 == "ISO" && IsOid(hd2)) {
-      patient.id.system = "urn:oid:" + hd2;
-    } else {
-      const std::string& name = hd1.empty() ? hd2 : hd1;
-      auto it = ctx.opts.identifier_systems.find(name);
-      if (it != ctx.opts.identifier_systems.end()) {
-        patient.id.system = it->second;
-      } else if (ctx.opts.unknown_assigning_authority == Pcd01Options::UnknownAuthority::kHold) {
-        ctx.Error("incomplete", cx.location(),
-                  "PID-3 assigning authority '" + name +
-                      "' has no identifier system (sources[].identifier_systems): held as "
-                      "awaiting patient");
-        return std::nullopt;
-      } else {
-        patient.id.system = "urn:fhirbridge:source:";
-        AppendIdentifierComponent(patient.id.system, ctx.opts.source_name);
-        patient.id.system += ":patient-id:";
-        AppendIdentifierComponent(
-            patient.id.system,
-            name.empty() ? (patient.type_code.empty() ? std::string("none") : patient.type_code)
-                         : name);
-        ctx.Warning("incomplete", cx.location(),
-                    "PID-3 assigning authority '" + name +
-                        "' is not configured in sources[].identifier_systems; the identifier "
-                        "is scoped to this source (" +
-                        patient.id.system + ")");
-      }
-    }
-    return patient;
-  }
-  ctx.Error("incomplete", pid3, "PID-3 holds no patient identifier: held as awaiting patient");
+  const hl7v2::Delimiters& d = ctx.msg.delimiters();
+  CxTexts cx;
+  const std::size_t r = ctx.msg.charset() != hl7v2::Charset::kLatin1 &&
+                                fields[3].find(d.escape) == std::string_view::npos
+                            ? FirstPlainCx(fields[3], d, cx)
+                            : FirstDecodedCx(ctx, pid.field(3), cx);
+  if (r != 0) return MakePatient(ctx, pid, r, cx);
+  ctx.Error("incomplete", pid.field(3).location(),
+            "PID-3 holds no patient identifier: held as awaiting patient");
   return std::nullopt;
 }
 

@@ -16,6 +16,7 @@
 
 #include "connectors/hl7v2/er7.h"
 #include "fhirbridge/issue.h"
+#include "mappers/fhir_values.h"
 #include "mappers/hl7_time.h"
 #include "mappers/pcd01_mapper.h"
 #include "mappers/pcd01_text_table.h"
@@ -129,6 +130,32 @@ struct FragmentCache {
   }
 };
 
+/// A time text of a message and what converting it gave.
+struct TimeSeen {
+  std::string_view raw;
+  const FhirTime* time;    ///< null when the text was not usable
+  std::string error_code;  ///< why not, re-reported at every place the same text appears
+  std::string error;
+};
+
+/// Room for the converted times of one message, kept by each thread from one message to the
+/// next (cleared, never shared between threads): a time's two strings are longer than
+/// std::string's small buffer, and reused slots keep their room, so converting the times of a
+/// message allocates nothing once the thread has mapped one like it.
+struct TimeScratch {
+  std::deque<FhirTime> slots;  ///< slots[0, used) hold this message's times (never shrinks)
+  std::size_t used = 0;
+  std::vector<TimeSeen> memo;  ///< by raw text: rows of one message share few distinct times
+
+  /// This thread's scratch, emptied for a new message.
+  static TimeScratch& ForNewMessage();
+  /// A slot for one more time (stays at its address until the next ForNewMessage()).
+  FhirTime& Next() {
+    if (used == slots.size()) slots.emplace_back();
+    return slots[used++];
+  }
+};
+
 /// Per-message state: inputs, the issues found so far, and helpers to report them.
 struct Context {
   const Terminology& terms;
@@ -137,15 +164,8 @@ struct Context {
   const hl7v2::ParsedMessage& msg;
   DataIssues issues;
   std::string sender;  ///< MSH-3 as an identifier component (namespace id, else universal id)
-  /// Times converted so far, by their raw text: rows of one message share few distinct times.
-  std::deque<FhirTime> times;
-  struct TimeSeen {
-    std::string_view raw;
-    const FhirTime* time;    ///< null when the text was not usable
-    std::string error_code;  ///< why not, re-reported at every place the same text appears
-    std::string error;
-  };
-  std::vector<TimeSeen> time_memo;
+  /// Times converted so far (TimeScratch::ForNewMessage()).
+  TimeScratch& times;
 
   void Error(std::string code, const hl7v2::Location& loc, std::string text) {
     issues.push_back(DataIssue::Error(std::move(code), loc.ToString(), std::move(text)));
@@ -175,7 +195,7 @@ struct Context {
   /// Converts (or finds converted) the DTM text `dtm`; `where()` names the field for issues.
   template <typename Where>
   const FhirTime* TimeOf(std::string_view dtm, const Where& where);
-  std::size_t last_time = 0;  ///< index into time_memo of the last hit: rows share times
+  std::size_t last_time = 0;  ///< index into times.memo of the last hit: rows share times
 
   /// Terminology::ProfileUnit, remembering the last answer: a vital-sign row asks twice (the
   /// vital-sign check, then the value) with the same views.
@@ -236,12 +256,31 @@ struct PatientInfo {
   std::optional<hl7v2::Segment> pid;
 };
 
+/// A Bundle entry's fullUrl UUID and a reference member to it, `"<key>":{"reference":
+/// "urn:uuid:<uuid>"}`, kept in a fixed buffer: no allocation per resource.
+class UuidReference {
+ public:
+  static constexpr std::size_t kMaxKey = 16;
+  /// Sets the UUID to the deterministic UUID of `kind` and `text` (DeterministicUuid), and the
+  /// member's name to `key` (at most kMaxKey bytes, needing no JSON escaping).
+  void Set(std::string_view key, std::string_view kind, std::string_view text);
+  std::string_view uuid() const { return {member_ + uuid_at_, kUuid}; }
+  std::string_view member() const { return {member_, size_}; }
+
+ private:
+  static constexpr std::size_t kUuid = kUuidLength;
+  static constexpr std::string_view kMiddle = R"(":{"reference":"urn:uuid:)";
+  char member_[1 + kMaxKey + kMiddle.size() + kUuid + 2];
+  std::size_t uuid_at_ = 0;
+  std::size_t size_ = 0;
+};
+
 /// A Device resource to create: one per distinct device identity in the message.
 struct DeviceInfo {
   Identity id;
   std::optional<hl7v2::Segment> declared_by;  ///< the MDS/VMD row that named it, if any
-  std::string uuid;
-  std::string reference;  ///< `"device":{"reference":"urn:uuid:<uuid>"}`
+  /// Its fullUrl and `"device":{"reference":"urn:uuid:<uuid>"}` (set when written).
+  UuidReference reference;
 };
 
 enum class RowKind {

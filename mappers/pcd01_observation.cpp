@@ -76,7 +76,7 @@ void PutRowDetails(Context& ctx, JsonAppender& out, const Row& row, const Flags&
       if (row.has(17)) WriteCodeableConcept(ctx, w, "method", row.obx.field(17));
     });
   }
-  if (row.device >= 0) out.Append(',', model.devices[row.device].reference);
+  if (row.device >= 0) out.Append(',', model.devices[row.device].reference.member());
   if (!panel) PutReferenceRange(ctx, out, row);
 }
 

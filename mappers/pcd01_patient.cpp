@@ -26,28 +26,63 @@ void WriteIdentifierType(JsonWriter& w, std::string_view cx5) {
   w.EndObject();
 }
 
-void WriteDemographics(Context& ctx, JsonWriter& w, const hl7v2::Segment& pid) {
+namespace {
+
+// The first name of PID-5 (XPN): family (XPN-1.1), given (XPN-2), middle (XPN-3) as text, and
+// the name type code (XPN-7) as sent.
+struct Name {
+  std::string_view family, given, middle, type;
+  std::string scratch[3];  // decoded texts, when the field has escapes or is Latin-1
+};
+
+// The HL7 null "" holds no value (hl7v2::Element::has_value).
+std::string_view Value(std::string_view raw) { return raw == "\"\"" ? std::string_view() : raw; }
+
+// Reads the name from the raw field when the text is its bytes (no escape, not Latin-1: the
+// parser validated them), else decodes each part.
+void ReadName(Context& ctx, const hl7v2::Segment& pid, std::string_view field, Name& name) {
+  const hl7v2::Delimiters& d = ctx.msg.delimiters();
+  if (ctx.msg.charset() != hl7v2::Charset::kLatin1 &&
+      field.find(d.escape) == std::string_view::npos) {
+    const Parts xpn(field, d);
+    const std::string_view family = xpn[1].substr(0, xpn[1].find(d.subcomponent));
+    name.family = Value(family);
+    name.given = Value(xpn[2]);
+    name.middle = Value(xpn[3]);
+    name.type = xpn[7];
+    return;
+  }
   const hl7v2::Element xpn = pid.field(5).repetition(1);
-  const std::string family = ctx.Text(xpn.component(1).subcomponent(1));
-  const std::string given = ctx.Text(xpn.component(2));
-  const std::string middle = ctx.Text(xpn.component(3));
-  if (!family.empty() || !given.empty()) {
+  name.family = name.scratch[0] = ctx.Text(xpn.component(1).subcomponent(1));
+  name.given = name.scratch[1] = ctx.Text(xpn.component(2));
+  name.middle = name.scratch[2] = ctx.Text(xpn.component(3));
+  name.type = xpn.component(7).raw();
+}
+
+}  // namespace
+
+void WriteDemographics(Context& ctx, JsonWriter& w, const hl7v2::Segment& pid) {
+  std::string_view fields[9];  // PID-0 .. PID-8, raw
+  pid.RawFields(fields, 9);
+  Name name;
+  ReadName(ctx, pid, fields[5], name);
+  if (!name.family.empty() || !name.given.empty()) {
     w.Key("name");
     w.BeginArray();
     w.BeginObject();
-    if (xpn.component(7).raw() == "L") w.KeyString("use", "official");
-    if (!family.empty()) w.KeyString("family", family);
-    if (!given.empty() || !middle.empty()) {
+    if (name.type == "L") w.KeyString("use", "official");
+    if (!name.family.empty()) w.KeyString("family", name.family);
+    if (!name.given.empty() || !name.middle.empty()) {
       w.Key("given");
       w.BeginArray();
-      if (!given.empty()) w.String(given);
-      if (!middle.empty()) w.String(middle);
+      if (!name.given.empty()) w.String(name.given);
+      if (!name.middle.empty()) w.String(name.middle);
       w.EndArray();
     }
     w.EndObject();
     w.EndArray();
   }
-  const std::string_view sex = pid.field(8).raw();
+  const std::string_view sex = fields[8];
   std::string_view gender;
   if (sex == "M") gender = "male";
   if (sex == "F") gender = "female";
@@ -59,11 +94,11 @@ void WriteDemographics(Context& ctx, JsonWriter& w, const hl7v2::Segment& pid) {
     ctx.Warning("code-unknown", pid.field(8).location(),
                 "administrative sex not in HL7 table 0001");
   }
-  const hl7v2::Element dob = pid.field(7);
-  if (dob.has_value()) {
-    Result<Hl7Time> t = ParseHl7Time(dob.component(1).raw());
+  if (!Value(fields[7]).empty()) {
+    const Parts dob(fields[7], ctx.msg.delimiters());
+    Result<Hl7Time> t = ParseHl7Time(dob[1]);
     if (!t.ok() || t->precision < Hl7Time::Precision::kDay) {
-      ctx.Warning("value", dob.location(), "birth date is not a valid date; left out");
+      ctx.Warning("value", pid.field(7).location(), "birth date is not a valid date; left out");
     } else {
       // YYYY-MM-DD: ParseHl7Time gives a four-digit year and a valid month and day.
       char date[10];

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 
 #include "mappers/fhir_values.h"
@@ -39,17 +40,28 @@ void WriteFullUrl(JsonWriter& w, std::string_view uuid) {
   out += '"';
 }
 
-// `"<key>":{"reference":"urn:uuid:<uuid>"}`, built once per resource and message.
-std::string ReferenceMember(std::string_view key, std::string_view uuid) {
-  constexpr std::string_view kMiddle = R"(":{"reference":"urn:uuid:)";
-  std::string m;
-  m.reserve(key.size() + kMiddle.size() + uuid.size() + 3);  // one allocation
-  m += '"';
-  m += key;
-  m += kMiddle;
-  m += uuid;
-  m += "\"}";
-  return m;
+// "<system>|<value>": what a resource's UUID is made from, into `out` (reused: it keeps its
+// room from one identity to the next).
+std::string_view IdentityText(const Identity& id, std::string& out) {
+  out.assign(id.system);
+  out += '|';
+  out += id.value;
+  return out;
+}
+
+// `"request":{"method":"POST","url":"<type>","ifNoneExist":"identifier=<system>|<value>"}`, as
+// fhir_json's WriteConditionalCreate writes it, without building the query apart: the
+// search-escaped query is made of [A-Za-z0-9-._~:/%|=] only, so it needs no JSON escaping.
+void WriteConditionalCreate(JsonWriter& w, std::string_view type, const Identity& id) {
+  w.Key("request");
+  std::string& out = w.AppendRaw();
+  out += R"({"method":"POST","url":")";
+  out += type;
+  out += R"(","ifNoneExist":"identifier=)";
+  AppendSearchValue(out, id.system);
+  out += '|';
+  AppendSearchValue(out, id.value);
+  out += "\"}";
 }
 
 void WritePatient(Context& ctx, const PatientInfo& patient, std::string_view uuid, JsonWriter& w) {
@@ -68,24 +80,40 @@ void WritePatient(Context& ctx, const PatientInfo& patient, std::string_view uui
   w.EndArray();
   if (patient.pid) WriteDemographics(ctx, w, *patient.pid);
   w.EndObject();
-  WriteConditionalCreate(w, "Patient", patient.id.system, patient.id.value);
+  WriteConditionalCreate(w, "Patient", patient.id);
   w.EndObject();
 }
 
 void WriteDevice(Context& ctx, const DeviceInfo& device, JsonWriter& w) {
   w.BeginObject();
-  WriteFullUrl(w, device.uuid);
+  WriteFullUrl(w, device.reference.uuid());
   w.Key("resource");
   w.BeginObject();
   w.KeyString("resourceType", "Device");
   WriteIdentifier(w, device.id.system, device.id.value);
   if (device.declared_by) WriteCodeableConcept(ctx, w, "type", device.declared_by->field(3));
   w.EndObject();
-  WriteConditionalCreate(w, "Device", device.id.system, device.id.value);
+  WriteConditionalCreate(w, "Device", device.id);
   w.EndObject();
 }
 
 }  // namespace
+
+void UuidReference::Set(std::string_view key, std::string_view kind, std::string_view text) {
+  key = key.substr(0, kMaxKey);  // the callers' keys are short literals
+  char* at = member_;
+  *at++ = '"';
+  std::memcpy(at, key.data(), key.size());
+  at += key.size();
+  std::memcpy(at, kMiddle.data(), kMiddle.size());
+  at += kMiddle.size();
+  uuid_at_ = static_cast<std::size_t>(at - member_);
+  WriteDeterministicUuid(at, kind, text);
+  at += kUuid;
+  *at++ = '"';
+  *at++ = '}';
+  size_ = static_cast<std::size_t>(at - member_);
+}
 
 FragmentCache FragmentCache::Build(const Terminology& terms, const Pcd01Options& options) {
   FragmentCache cache;
@@ -177,19 +205,17 @@ std::size_t WriteEntries(Context& ctx, Model& model, JsonWriter& w) {
   Plan(ctx, model, plans);
   if (!model.patient) return 0;
   const PatientInfo& patient = *model.patient;
-  const std::string patient_uuid =
-      DeterministicUuid("Patient", patient.id.system + "|" + patient.id.value);
-  const std::string subject = ReferenceMember("subject", patient_uuid);
-  for (DeviceInfo& device : model.devices) {
-    device.uuid = DeterministicUuid("Device", device.id.system + "|" + device.id.value);
-    device.reference = ReferenceMember("device", device.uuid);
-  }
-  WritePatient(ctx, patient, patient_uuid, w);
+  std::string text;
+  UuidReference subject;
+  subject.Set("subject", "Patient", IdentityText(patient.id, text));
+  for (DeviceInfo& device : model.devices)
+    device.reference.Set("device", "Device", IdentityText(device.id, text));
+  WritePatient(ctx, patient, subject.uuid(), w);
   for (const DeviceInfo& device : model.devices) WriteDevice(ctx, device, w);
   // The Observations follow in the same array (each with its comma), most of them prebuilt
   // fragments: appended without a JsonWriter.
   JsonAppender out(w.out());
-  for (const Planned& p : plans.items) WriteObservation(ctx, model, subject, p, out);
+  for (const Planned& p : plans.items) WriteObservation(ctx, model, subject.member(), p, out);
   return plans.items.size();
 }
 

@@ -50,6 +50,50 @@ const std::string* KnownCoding(const Context& ctx, const hl7v2::Element& cwe) {
   return known != nullptr ? known->coding : nullptr;
 }
 
+// The HL7 null "" holds no value (hl7v2::Element::has_value).
+std::string_view Value(std::string_view raw) { return raw == "\"\"" ? std::string_view() : raw; }
+
+// AppendCoding for a CWE split into `parts` whose text is its bytes.
+void AppendPlainCoding(Context& ctx, JsonWriter& w, const hl7v2::Element& cwe, const Parts& parts,
+                       std::size_t first) {
+  const std::string_view code = Value(parts[first]);
+  if (code.empty()) return;
+  const std::string_view name = parts[first + 2];
+  std::string system_scratch, configured;
+  std::string_view system = KnownSystemUri(name, system_scratch);  // public systems: no copy
+  if (system.empty()) system = configured = SystemFor(ctx, name, cwe.location());
+  w.BeginObject();
+  w.KeyString("system", system);
+  w.KeyString("code", code);
+  const std::string_view display = Value(parts[first + 1]);
+  if (!display.empty()) w.KeyString("display", display);
+  w.EndObject();
+}
+
+// WriteCodeableConcept for a CWE whose text is its bytes (no escape, not Latin-1: the parser
+// validated them): its components split once instead of one search each.
+bool WritePlainCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
+                               const hl7v2::Element& cwe) {
+  const Parts parts(cwe.raw(), ctx.msg.delimiters());
+  const bool primary = !Value(parts[1]).empty();
+  const bool alternate = !Value(parts[4]).empty();
+  std::string_view text = Value(parts[9]);
+  if (text.empty() && !primary) text = Value(parts[2]);  // a display without a code is text
+  if (!primary && !alternate && text.empty()) return false;
+  w.Key(key);
+  w.BeginObject();
+  if (primary || alternate) {
+    w.Key("coding");
+    w.BeginArray();
+    AppendPlainCoding(ctx, w, cwe, parts, 1);
+    AppendPlainCoding(ctx, w, cwe, parts, 4);
+    w.EndArray();
+  }
+  if (!text.empty()) w.KeyString("text", text);
+  w.EndObject();
+  return true;
+}
+
 }  // namespace
 
 bool WriteCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
@@ -63,6 +107,9 @@ bool WriteCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
     out += "]}";
     return true;
   }
+  if (ctx.msg.charset() != hl7v2::Charset::kLatin1 &&
+      cwe.raw().find(ctx.msg.delimiters().escape) == std::string_view::npos)
+    return WritePlainCodeableConcept(ctx, w, key, cwe);
   const bool primary = cwe.component(1).has_value();
   const bool alternate = cwe.component(4).has_value();
   std::string text;
