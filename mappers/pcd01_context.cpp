@@ -101,9 +101,7 @@ std::string Context::Text(const Element& e) {
 std::string_view Context::TextView(const Element& e, std::string& scratch) {
   if (!e.has_value()) return {};
   const std::string_view raw = e.raw();
-  if (msg.charset() != hl7v2::Charset::kLatin1 &&
-      raw.find(msg.delimiters().escape) == std::string_view::npos)
-    return raw;  // validated ASCII/UTF-8 with no escape: the text is the bytes
+  if (IsPlainText(raw)) return raw;
   scratch = Text(e);
   return scratch;
 }
@@ -111,9 +109,7 @@ std::string_view Context::TextView(const Element& e, std::string& scratch) {
 std::string_view Context::TextView(const Segment& seg, std::size_t n, std::string_view raw,
                                    std::string& scratch) {
   if (raw.empty() || raw == "\"\"") return {};
-  if (msg.charset() != hl7v2::Charset::kLatin1 &&
-      raw.find(msg.delimiters().escape) == std::string_view::npos)
-    return raw;  // validated ASCII/UTF-8 with no escape: the text is the bytes
+  if (IsPlainText(raw)) return raw;
   scratch = Text(seg.field(n));
   return scratch;
 }

@@ -221,10 +221,8 @@ std::string_view Value(std::string_view raw) { return raw == "\"\"" ? std::strin
 // bytes (no escape, not Latin-1: the parser validated them), else decoded into `scratch`.
 void ComponentTexts(Context& ctx, const Element& ei, std::string_view (&texts)[5],
                     std::string (&scratch)[5]) {
-  const hl7v2::Delimiters& d = ctx.msg.delimiters();
-  if (ctx.msg.charset() != hl7v2::Charset::kLatin1 &&
-      ei.raw().find(d.escape) == std::string_view::npos) {
-    const Parts parts(ei.raw(), d);
+  if (ctx.IsPlainText(ei.raw())) {
+    const Parts parts(ei.raw(), ctx.msg.delimiters());
     for (std::size_t n = 1; n <= 4; ++n) texts[n] = Value(parts[n]);
     return;
   }
@@ -395,10 +393,8 @@ std::optional<PatientInfo> ReadPatient(Context& ctx, const Segment& pid) {
   }
   const hl7v2::Delimiters& d = ctx.msg.delimiters();
   CxTexts cx;
-  const std::size_t r = ctx.msg.charset() != hl7v2::Charset::kLatin1 &&
-                                fields[3].find(d.escape) == std::string_view::npos
-                            ? FirstPlainCx(fields[3], d, cx)
-                            : FirstDecodedCx(ctx, pid.field(3), cx);
+  const std::size_t r = ctx.IsPlainText(fields[3]) ? FirstPlainCx(fields[3], d, cx)
+                                                   : FirstDecodedCx(ctx, pid.field(3), cx);
   if (r != 0) return MakePatient(ctx, pid, r, cx);
   ctx.Error("incomplete", pid.field(3).location(),
             "PID-3 holds no patient identifier: held as awaiting patient");

@@ -178,6 +178,12 @@ struct Context {
   }
   bool HasError() const;
 
+  /// True when raw bytes of this message are their own text: no escape, and not Latin-1 (the
+  /// parser validated ASCII/UTF-8), so nothing needs decoding.
+  bool IsPlainText(std::string_view raw) const {
+    return msg.charset() != hl7v2::Charset::kLatin1 &&
+           raw.find(msg.delimiters().escape) == std::string_view::npos;
+  }
   /// The decoded text of an element; a malformed escape is reported here and gives "".
   std::string Text(const hl7v2::Element& e);
   /// The same without copying when there is nothing to decode (no escape, not Latin-1): the

@@ -42,8 +42,7 @@ std::string_view Value(std::string_view raw) { return raw == "\"\"" ? std::strin
 // parser validated them), else decodes each part.
 void ReadName(Context& ctx, const hl7v2::Segment& pid, std::string_view field, Name& name) {
   const hl7v2::Delimiters& d = ctx.msg.delimiters();
-  if (ctx.msg.charset() != hl7v2::Charset::kLatin1 &&
-      field.find(d.escape) == std::string_view::npos) {
+  if (ctx.IsPlainText(field)) {
     const Parts xpn(field, d);
     const std::string_view family = xpn[1].substr(0, xpn[1].find(d.subcomponent));
     name.family = Value(family);

@@ -70,6 +70,26 @@ void AppendPlainCoding(Context& ctx, JsonWriter& w, const hl7v2::Element& cwe, c
   w.EndObject();
 }
 
+// The CodeableConcept of a CWE once its text is known: codings from components 1 and 4
+// (`append(first)` writes one), then the text. False when there is nothing to write.
+template <typename AppendCodingAt>
+bool WriteConcept(JsonWriter& w, std::string_view key, bool primary, bool alternate,
+                  std::string_view text, const AppendCodingAt& append) {
+  if (!primary && !alternate && text.empty()) return false;
+  w.Key(key);
+  w.BeginObject();
+  if (primary || alternate) {
+    w.Key("coding");
+    w.BeginArray();
+    append(1);
+    append(4);
+    w.EndArray();
+  }
+  if (!text.empty()) w.KeyString("text", text);
+  w.EndObject();
+  return true;
+}
+
 // WriteCodeableConcept for a CWE whose text is its bytes (no escape, not Latin-1: the parser
 // validated them): its components split once instead of one search each.
 bool WritePlainCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
@@ -79,19 +99,8 @@ bool WritePlainCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key
   const bool alternate = !Value(parts[4]).empty();
   std::string_view text = Value(parts[9]);
   if (text.empty() && !primary) text = Value(parts[2]);  // a display without a code is text
-  if (!primary && !alternate && text.empty()) return false;
-  w.Key(key);
-  w.BeginObject();
-  if (primary || alternate) {
-    w.Key("coding");
-    w.BeginArray();
-    AppendPlainCoding(ctx, w, cwe, parts, 1);
-    AppendPlainCoding(ctx, w, cwe, parts, 4);
-    w.EndArray();
-  }
-  if (!text.empty()) w.KeyString("text", text);
-  w.EndObject();
-  return true;
+  return WriteConcept(w, key, primary, alternate, text,
+                      [&](std::size_t first) { AppendPlainCoding(ctx, w, cwe, parts, first); });
 }
 
 }  // namespace
@@ -107,9 +116,7 @@ bool WriteCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
     out += "]}";
     return true;
   }
-  if (ctx.msg.charset() != hl7v2::Charset::kLatin1 &&
-      cwe.raw().find(ctx.msg.delimiters().escape) == std::string_view::npos)
-    return WritePlainCodeableConcept(ctx, w, key, cwe);
+  if (ctx.IsPlainText(cwe.raw())) return WritePlainCodeableConcept(ctx, w, key, cwe);
   const bool primary = cwe.component(1).has_value();
   const bool alternate = cwe.component(4).has_value();
   std::string text;
@@ -118,19 +125,8 @@ bool WriteCodeableConcept(Context& ctx, JsonWriter& w, std::string_view key,
   } else if (!primary && cwe.component(2).has_value()) {
     text = ctx.Text(cwe.component(2));  // a display without a code is text, not a coding
   }
-  if (!primary && !alternate && text.empty()) return false;
-  w.Key(key);
-  w.BeginObject();
-  if (primary || alternate) {
-    w.Key("coding");
-    w.BeginArray();
-    AppendCoding(ctx, w, cwe, 1);
-    AppendCoding(ctx, w, cwe, 4);
-    w.EndArray();
-  }
-  if (!text.empty()) w.KeyString("text", text);
-  w.EndObject();
-  return true;
+  return WriteConcept(w, key, primary, alternate, text,
+                      [&](std::size_t first) { AppendCoding(ctx, w, cwe, first); });
 }
 
 namespace {
