@@ -58,8 +58,14 @@ Result<std::unique_ptr<audit::AtnaForwarder>> BuildAtnaForwarder(const Config& c
                         : config.root().Object("store").GetString("path") + ".atna-position";
   MessageStore* s = &store;
   Result<std::unique_ptr<audit::AtnaForwarder>> forwarder = audit::AtnaForwarder::Create(
-      std::move(o),
-      [s](std::int64_t after, std::size_t limit) { return s->ReadAudit(after, limit); });
+      std::move(o), [s](std::int64_t after, std::size_t limit) -> Result<std::vector<AuditRecord>> {
+        Result<std::vector<AuditRecord>> page = s->ReadAudit(after, limit);
+        if (!page.ok()) return page;
+        // Only entries on disk leave the machine; the rest follow after the next sync.
+        const std::int64_t durable = s->DurableAuditId();
+        std::erase_if(*page, [durable](const AuditRecord& r) { return r.id > durable; });
+        return page;
+      });
   if (!forwarder.ok()) return forwarder.status().WithContext("audit.syslog");
   AddMetrics(**forwarder, metrics);
   return forwarder;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "fhirbridge/log.h"
+#include "fhirbridge/thread_name.h"
 
 namespace fhirbridge::audit {
 
@@ -121,6 +122,7 @@ void AtnaForwarder::Wait(std::chrono::milliseconds wait) {
 }
 
 void AtnaForwarder::Run() {
+  NameThisThread("fb-atna");
   std::unique_ptr<SyslogTlsConnection> connection;
   std::chrono::milliseconds backoff = options_.min_backoff;
   for (;;) {

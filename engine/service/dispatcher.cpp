@@ -5,6 +5,7 @@
 
 #include "engine/service/worker_priority.h"
 #include "fhirbridge/log.h"
+#include "fhirbridge/thread_name.h"
 
 namespace fhirbridge::service {
 
@@ -70,6 +71,7 @@ void Dispatcher::Wake() {
 }
 
 void Dispatcher::Loop() {
+  NameThisThread("fb-deliver");
   LowerPipelineThreadPriority();
   for (;;) {
     {

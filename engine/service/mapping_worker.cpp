@@ -6,6 +6,7 @@
 #include "engine/service/worker_priority.h"
 #include "engine/store/audit_chain.h"
 #include "fhirbridge/log.h"
+#include "fhirbridge/thread_name.h"
 
 namespace fhirbridge::service {
 
@@ -62,6 +63,7 @@ void MappingWorker::Wake() {
 }
 
 void MappingWorker::Loop() {
+  NameThisThread("fb-map");
   LowerPipelineThreadPriority();
   for (;;) {
     {

@@ -12,12 +12,6 @@ namespace fhirbridge::store {
 
 namespace {
 
-std::int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 AuditRecord MessageEntry(std::string_view event, const Message& m, std::int64_t message_id) {
   AuditRecord r;
   r.at_us = m.received_at_us;
@@ -46,7 +40,8 @@ AuditRecord PipelineFailure(std::string_view event, const std::string& destinati
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
-  Result<std::unique_ptr<SqliteDb>> writer = SqliteDb::Open(options.path, options.full_sync);
+  // NORMAL: a commit does not wait for the disk; the syncer makes it durable (sqlite_store.h).
+  Result<std::unique_ptr<SqliteDb>> writer = SqliteDb::Open(options.path, /*full_sync=*/false);
   if (!writer.ok()) return writer.status();
   // Checkpoints run in the background; this is only a backstop should they fall behind.
   FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA wal_autocheckpoint=16384"));
@@ -63,7 +58,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
       new SqliteStore(std::move(options), std::move(writer).value(), std::move(reader).value()));
   FHIRBRIDGE_RETURN_IF_ERROR(store->Prepare());
   FHIRBRIDGE_RETURN_IF_ERROR(store->LoadChain());
+  store->committed_audit_id_ = store->chain_.last_id;
   store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
   store->checkpoint_thread_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
   if (store->options_.retention_days > 0) {
     store->retention_thread_ = std::thread([s = store.get()] { s->RetentionLoop(); });
@@ -73,10 +70,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
 
 SqliteStore::SqliteStore(SqliteStoreOptions options, std::unique_ptr<SqliteDb> writer,
                          std::unique_ptr<SqliteDb> reader)
-    : options_(std::move(options)),
-      writer_(std::move(writer)),
-      reader_(std::move(reader)),
-      synced_commits_(options_.full_sync) {}
+    : options_(std::move(options)), writer_(std::move(writer)), reader_(std::move(reader)) {}
 
 SqliteStore::~SqliteStore() {
   Close();
@@ -95,6 +89,7 @@ void SqliteStore::Close() {
   // Retention writes through the writer: it stops first (its Write fails once closing).
   if (retention_thread_.joinable()) retention_thread_.join();
   if (writer_thread_.joinable()) writer_thread_.join();
+  if (sync_thread_.joinable()) sync_thread_.join();  // after the writer's last commit
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   std::lock_guard lock(queue_mutex_);
   closed_ = true;
@@ -108,133 +103,6 @@ Status SqliteStore::Prepare() {
   if (!r.ok()) return r.status();
   r_ = std::move(r).value();
   return Status::Ok();
-}
-
-// ---- the writer ----
-
-Status SqliteStore::Write(std::function<Status()> apply, Durability durability) {
-  Job job;
-  job.apply = std::move(apply);
-  job.durability = durability;
-  std::unique_lock lock(queue_mutex_);
-  if (closing_) return Status::Unavailable("the store is shutting down");
-  queue_.push_back(&job);
-  queue_cv_.notify_one();
-  job.done_cv.wait(lock, [&] { return job.done; });
-  return job.status;
-}
-
-Status SqliteStore::SyncFor(const std::deque<Job*>& batch) {
-  bool synced = false;
-  if (options_.full_sync) {
-    for (const Job* job : batch) synced |= job->durability == Durability::kSynced;
-  }
-  if (synced == synced_commits_) return Status::Ok();
-  FHIRBRIDGE_RETURN_IF_ERROR(
-      writer_->Exec(synced ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
-  synced_commits_ = synced;
-  return Status::Ok();
-}
-
-void SqliteStore::WriterLoop() {
-  std::unique_lock lock(queue_mutex_);
-  for (;;) {
-    queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-    if (queue_.empty()) return;  // closing, nothing left
-    std::deque<Job*> batch;
-    while (!queue_.empty() && batch.size() < options_.max_batch) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    lock.unlock();
-    const Status status = CommitBatch(batch);
-    lock.lock();
-    ++commits_;
-    if (synced_commits_) ++synced_commit_count_;
-    for (Job* job : batch) {
-      if (!status.ok()) job->status = status;
-      job->done = true;
-      job->done_cv.notify_one();  // the caller owns the job: it may return once woken
-    }
-  }
-}
-
-Status SqliteStore::CommitBatch(std::deque<Job*>& batch) {
-  if (Status sync = SyncFor(batch); !sync.ok()) return sync;
-  // The chain in memory follows what is committed: a batch that fails leaves it as it was.
-  const ChainState before = chain_;
-  Status status = CommitJobs(batch);
-  if (!status.ok()) {
-    chain_ = before;
-    data_version_ = kReloadChain;  // the batch may have reloaded it: read it again next time
-  }
-  return status;
-}
-
-Status SqliteStore::FollowOtherWriters() {
-  // Another process (a `deadletter` command beside the service) may have appended entries;
-  // data_version changes only then, and reading it costs no page read.
-  Result<bool> row = w_->data_version.Step();
-  const std::int64_t version = row.ok() && *row ? w_->data_version.Int(0) : -1;
-  w_->data_version.Reset();
-  if (!row.ok()) return row.status();
-  if (version == data_version_) return Status::Ok();
-  const bool first = data_version_ == kFirstBatch;
-  data_version_ = version;
-  return first ? Status::Ok() : LoadChain();
-}
-
-Status SqliteStore::CommitJobs(std::deque<Job*>& batch) {
-  Transaction transaction(*writer_);
-  FHIRBRIDGE_RETURN_IF_ERROR(transaction.Begin().WithContext("store"));
-  FHIRBRIDGE_RETURN_IF_ERROR(FollowOtherWriters());
-  const std::int64_t first_id = chain_.last_id;
-  for (Job* job : batch) {
-    // A savepoint per job: a job that fails is undone alone; the others still commit.
-    FHIRBRIDGE_RETURN_IF_ERROR(w_->savepoint.Run());
-    const ChainState before_job = chain_;
-    job->status = job->apply();
-    if (!job->status.ok() && sqlite3_get_autocommit(writer_->handle()) != 0) {
-      // SQLite rolled the whole transaction back itself (e.g. SQLITE_FULL): nothing of this
-      // batch is stored, and every job in it fails with this job's reason.
-      return job->status;
-    }
-    if (!job->status.ok()) {
-      chain_ = before_job;
-      FHIRBRIDGE_RETURN_IF_ERROR(w_->rollback_to.Run());
-    }
-    FHIRBRIDGE_RETURN_IF_ERROR(w_->release.Run());
-  }
-  // One signed head per commit (not per entry) keeps signing off the per-message path.
-  if (chain_.last_id != first_id) FHIRBRIDGE_RETURN_IF_ERROR(SealChain(NowUs()));
-  return transaction.Commit().WithContext("store commit");
-}
-
-void SqliteStore::CheckpointLoop() {
-  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(options_.path, options_.full_sync);
-  if (!db.ok()) {
-    Logger::Global().Error("store.checkpointer_failed",
-                           {LogField::Code("status", CodeName(db.status().code()))});
-    return;
-  }
-  std::unique_lock lock(queue_mutex_);
-  while (!closing_) {
-    checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [&] { return closing_; });
-    lock.unlock();
-    // PASSIVE: copies what it can without blocking the writer or the readers.
-    (void)(*db)->Exec("PRAGMA wal_checkpoint(PASSIVE)");
-    lock.lock();
-  }
-}
-
-std::int64_t SqliteStore::commits() const {
-  std::lock_guard lock(queue_mutex_);
-  return commits_;
-}
-
-std::int64_t SqliteStore::synced_commits() const {
-  std::lock_guard lock(queue_mutex_);
-  return synced_commit_count_;
 }
 
 Status SqliteStore::SetMaxPagesForTest(std::int64_t pages) {

@@ -4,9 +4,12 @@
 //
 // Every write — a message from any connection, a batch of mapping results, a batch of
 // deliveries — is a job for one writer thread. The writer takes all jobs queued, runs each in its
-// own savepoint inside one transaction, and commits them together: one fsync covers every
-// connection's messages and the pipeline's progress (group commit). Each caller returns when its
-// job is durable; a job that fails is rolled back alone, a commit that fails fails them all.
+// own savepoint inside one transaction, and commits them together (group commit) with
+// synchronous=NORMAL. A syncer thread then fdatasyncs the WAL once for every commit made so far
+// and answers the callers that need durability (intake, operators) while the writer already
+// commits the next batch: commits follow each other at CPU speed, not at the disk's flush time.
+// Each such caller returns when its job is durable; a job that fails is rolled back alone, a
+// commit that fails fails them all.
 // Reads use their own connection (WAL readers never wait for the writer), and a background
 // thread checkpoints the WAL so that commits never stop for it.
 
@@ -19,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/store/audit_chain.h"
 #include "engine/store/payload_cipher.h"
@@ -37,8 +41,11 @@ struct SqliteStoreOptions {
       : path(std::move(path_)), full_sync(full_sync_), max_batch(max_batch_) {}
 
   std::string path = "var/fhirbridge.db";  ///< the database file; its folder must exist
-  bool full_sync = true;                   ///< fsync every commit (synchronous=FULL); else NORMAL
-  std::size_t max_batch = 1024;            ///< most jobs in one commit
+  bool full_sync = true;         ///< intake and operator writes are on disk before they return
+  std::size_t max_batch = 1024;  ///< most jobs in one commit
+  /// With full_sync, the longest a commit of the pipeline alone (mapping results, deliveries)
+  /// stays unsynced when no intake commit syncs it sooner.
+  std::chrono::milliseconds pipeline_sync_interval{std::chrono::milliseconds(200)};
   /// How often the background thread checkpoints the WAL into the database file.
   std::chrono::milliseconds checkpoint_interval{std::chrono::milliseconds(200)};
   /// Signs audit checkpoints and the chain head; null leaves them unsigned (the chain itself is
@@ -105,6 +112,9 @@ class SqliteStore final : public MessageStore {
   Status ProbeWritable() override;
   Status RecordAudit(AuditRecord record) override;
   Result<std::vector<AuditRecord>> ReadAudit(std::int64_t after_id, std::size_t limit) override;
+  /// With full_sync, the last entry of the last synced commit; without, the last committed one
+  /// (store.sync normal promises nothing across a power cut).
+  std::int64_t DurableAuditId() const override;
 
   /// Purges the raw payloads and Bundles of finished messages (mapped and no delivery pending,
   /// or failed with no open dead letter) and of refused input received before `cutoff_us`, and
@@ -113,7 +123,7 @@ class SqliteStore final : public MessageStore {
 
   /// Number of commits the writer made (tests check that jobs share commits).
   std::int64_t commits() const;
-  /// Of those, the ones made with synchronous=FULL (fsynced before they returned).
+  /// Number of fdatasync calls on the WAL made for callers (each covers every commit before it).
   std::int64_t synced_commits() const;
 
   /// Caps the database size in pages (PRAGMA max_page_count): tests use it to make writes fail
@@ -142,10 +152,10 @@ class SqliteStore final : public MessageStore {
   Status Prepare();
   /// Queues `apply` for the writer and waits until its commit (or failure).
   Status Write(std::function<Status()> apply, Durability durability = Durability::kSynced);
-  /// Sets PRAGMA synchronous for the next commit (FULL when a job needs it and store.sync is
-  /// full, else NORMAL); only when it changes.
-  Status SyncFor(const std::deque<Job*>& batch);
   void WriterLoop();
+  /// Makes committed jobs durable (WalFile::Sync) and answers their callers, while the writer
+  /// commits the next batch: the disk's flush time no longer stops the commits.
+  void SyncLoop();
   Status CommitBatch(std::deque<Job*>& batch);
   void CheckpointLoop();
   void RetentionLoop();
@@ -196,19 +206,25 @@ class SqliteStore final : public MessageStore {
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;       ///< wakes the writer
   std::condition_variable checkpoint_cv_;  ///< wakes the checkpointer and retention at Close()
+  std::condition_variable sync_cv_;        ///< wakes the syncer
   std::deque<Job*> queue_;
+  std::vector<Job*> sync_waiting_;  ///< committed, waiting for the next WAL sync
   bool closing_ = false;
   bool closed_ = false;
+  bool writer_stopped_ = false;
   std::int64_t commits_ = 0;
   std::int64_t synced_commit_count_ = 0;
+  std::int64_t synced_through_commit_ = 0;  ///< commits_ when the last sync began
+  std::int64_t committed_audit_id_ = 0;
+  std::int64_t durable_audit_id_ = 0;
   std::thread writer_thread_;
+  std::thread sync_thread_;
   std::thread checkpoint_thread_;
   std::thread retention_thread_;
   ChainState chain_;                                ///< writer thread only
   static constexpr std::int64_t kFirstBatch = -1;   ///< data_version_ before any batch
   static constexpr std::int64_t kReloadChain = -2;  ///< after a failed batch
   std::int64_t data_version_ = kFirstBatch;         ///< writer thread only
-  bool synced_commits_ = true;                      ///< synchronous=FULL now (writer thread only)
 };
 
 }  // namespace fhirbridge::store

@@ -9,6 +9,7 @@
 #include "engine/store/statements.h"
 #include "fhirbridge/json_writer.h"
 #include "fhirbridge/log.h"
+#include "fhirbridge/thread_name.h"
 
 namespace fhirbridge::store {
 
@@ -233,6 +234,7 @@ Result<PurgeReport> SqliteStore::PurgePayloads(std::int64_t cutoff_us, std::int6
 }
 
 void SqliteStore::RetentionLoop() {
+  NameThisThread("fb-retention");
   const std::int64_t period_us = options_.retention_days * 86'400'000'000LL;
   std::unique_lock lock(queue_mutex_);
   while (!closing_) {

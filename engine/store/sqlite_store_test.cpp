@@ -18,8 +18,11 @@ struct TempStore {
     std::filesystem::create_directories(dir);
   }
   ~TempStore() { std::filesystem::remove_all(dir); }
-  std::unique_ptr<SqliteStore> Open() {
-    auto store = SqliteStore::Open({(dir / "store.db").string(), true, 1024});
+  std::unique_ptr<SqliteStore> Open(
+      std::chrono::milliseconds pipeline_sync_interval = std::chrono::milliseconds(200)) {
+    SqliteStoreOptions options{(dir / "store.db").string(), true, 1024};
+    options.pipeline_sync_interval = pipeline_sync_interval;
+    auto store = SqliteStore::Open(std::move(options));
     BOOST_REQUIRE_MESSAGE(store.ok(), store.status().ToString());
     return std::move(store).value();
   }
@@ -144,31 +147,66 @@ BOOST_AUTO_TEST_CASE(mapping_creates_an_outbox_row_per_destination_and_delivery_
   BOOST_CHECK_EQUAL(store->Queue("ehr")->dead, 1);
 }
 
+std::int64_t LastAuditId(SqliteStore& store) {
+  auto entries = store.ReadAudit(0, 100000);
+  BOOST_REQUIRE(entries.ok());
+  return entries->empty() ? 0 : entries->back().id;
+}
+
+MappingRecord Mapped(std::int64_t message_id) {
+  MappingRecord record;
+  record.message_id = message_id;
+  record.lane = "l";
+  record.bundle = "{}";
+  record.destinations = {"outbox"};
+  return record;
+}
+
 BOOST_AUTO_TEST_CASE(intake_commits_are_synced_and_pipeline_progress_rides_on_the_next_sync) {
   TempStore t;
-  auto store = t.Open();  // store.sync full
+  auto store = t.Open(std::chrono::hours(1));  // store.sync full; no timed sync in this test
   auto r = store->Accept(Msg("icu", "S1", "bytes"));
   BOOST_REQUIRE(r.ok());
   const std::int64_t commits = store->commits();
   const std::int64_t synced = store->synced_commits();
   BOOST_CHECK_EQUAL(synced, commits);
-  MappingRecord record;
-  record.message_id = r->message_id;
-  record.lane = "l";
-  record.bundle = "{}";
-  record.destinations = {"outbox"};
-  BOOST_REQUIRE(store->RecordMappings({record}, 2).ok());
+  const std::int64_t intake_audit = LastAuditId(*store);
+  BOOST_CHECK_EQUAL(store->DurableAuditId(), intake_audit);
+  BOOST_REQUIRE(store->RecordMappings({Mapped(r->message_id)}, 2).ok());
   auto rows = store->PendingDeliveries("outbox", 0, 10);
   BOOST_REQUIRE(store->RecordDelivered("outbox", {{(*rows)[0].id, 0, ""}}, 3, std::nullopt).ok());
   BOOST_CHECK_EQUAL(store->commits(), commits + 2);
   BOOST_CHECK_EQUAL(store->synced_commits(), synced);  // mapping and delivery: no own fsync
+  // Their audit entries are committed but not yet known to be on disk.
+  BOOST_CHECK_GT(LastAuditId(*store), intake_audit);
+  BOOST_CHECK_EQUAL(store->DurableAuditId(), intake_audit);
   BOOST_REQUIRE(store->Accept(Msg("icu", "S2", "bytes2")).ok());
   BOOST_CHECK_EQUAL(store->synced_commits(), synced + 1);
+  BOOST_CHECK_EQUAL(store->DurableAuditId(), LastAuditId(*store));
   // Reopened, everything committed is there, synced or not (a process crash keeps the WAL).
   store.reset();
   store = t.Open();
   BOOST_CHECK(store->PendingDeliveries("outbox", 0, 10)->empty());
   BOOST_CHECK_EQUAL(store->PendingMappings(10)->size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(pipeline_commits_alone_are_synced_within_the_interval) {
+  TempStore t;
+  auto store = t.Open(std::chrono::milliseconds(20));
+  auto r = store->Accept(Msg("icu", "S1", "bytes"));
+  BOOST_REQUIRE(r.ok());
+  const std::int64_t synced = store->synced_commits();
+  BOOST_REQUIRE(store->RecordMappings({Mapped(r->message_id)}, 2).ok());
+  const std::int64_t mapped_audit = LastAuditId(*store);
+  // Bounded wait: the syncer runs every 20 ms; 10 s is only the point at which to give up.
+  for (int i = 0; i < 1000 && store->DurableAuditId() < mapped_audit; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_CHECK_EQUAL(store->DurableAuditId(), mapped_audit);
+  BOOST_CHECK_EQUAL(store->synced_commits(), synced + 1);
+  // Nothing new: no further sync.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  BOOST_CHECK_EQUAL(store->synced_commits(), synced + 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_reprocessed_dead_letter_is_mapped_again_for_the_refusing_destination_only) {

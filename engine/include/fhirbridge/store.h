@@ -177,6 +177,9 @@ class MessageStore : public Intake {
   virtual Status RecordAudit(AuditRecord record) = 0;
   /// Up to `limit` audit entries with ids above `after_id`, in chain order, with their hashes.
   virtual Result<std::vector<AuditRecord>> ReadAudit(std::int64_t after_id, std::size_t limit) = 0;
+  /// The last audit entry that a power cut cannot take back. What is sent off the machine (the
+  /// ATNA forwarder) stops there: a lost entry's id would be given to another entry.
+  virtual std::int64_t DurableAuditId() const = 0;
 };
 
 }  // namespace fhirbridge

@@ -1,0 +1,196 @@
+// The store's writer, syncer and checkpointer threads (the design is in sqlite_store.h).
+
+#include <sqlite3.h>
+
+#include <utility>
+#include <vector>
+
+#include "engine/store/sqlite_store.h"
+#include "engine/store/statements.h"
+#include "engine/store/wal_file.h"
+#include "fhirbridge/log.h"
+#include "fhirbridge/thread_name.h"
+
+namespace fhirbridge::store {
+
+namespace {
+
+std::int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status SqliteStore::Write(std::function<Status()> apply, Durability durability) {
+  Job job;
+  job.apply = std::move(apply);
+  job.durability = durability;
+  std::unique_lock lock(queue_mutex_);
+  if (closing_) return Status::Unavailable("the store is shutting down");
+  queue_.push_back(&job);
+  queue_cv_.notify_one();
+  job.done_cv.wait(lock, [&] { return job.done; });
+  return job.status;
+}
+
+void SqliteStore::WriterLoop() {
+  NameThisThread("fb-store-write");
+  std::unique_lock lock(queue_mutex_);
+  for (;;) {
+    queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+    if (queue_.empty()) break;  // closing, nothing left
+    std::deque<Job*> batch;
+    while (!queue_.empty() && batch.size() < options_.max_batch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    const Status status = CommitBatch(batch);
+    lock.lock();
+    ++commits_;
+    if (status.ok()) committed_audit_id_ = chain_.last_id;
+    for (Job* job : batch) {
+      if (!status.ok()) job->status = status;
+      if (options_.full_sync && status.ok() && job->status.ok() &&
+          job->durability == Durability::kSynced) {
+        sync_waiting_.push_back(job);  // the syncer answers it once the WAL is on disk
+        continue;
+      }
+      job->done = true;
+      job->done_cv.notify_one();  // the caller owns the job: it may return once woken
+    }
+    sync_cv_.notify_one();
+  }
+  writer_stopped_ = true;
+  sync_cv_.notify_one();
+}
+
+void SqliteStore::SyncLoop() {
+  NameThisThread("fb-store-sync");
+  WalFile wal(options_.path);
+  // What a crashed run left in the WAL may still be only in the page cache: on disk first.
+  const Status first = wal.Sync();
+  std::unique_lock lock(queue_mutex_);
+  if (first.ok()) durable_audit_id_ = committed_audit_id_;
+  for (;;) {
+    // Intake waits here. Commits of the pipeline alone are synced after a while at the latest,
+    // so that they (and their audit entries) do not stay volatile for long; and once more when
+    // the writer stops.
+    sync_cv_.wait_for(lock, options_.pipeline_sync_interval,
+                      [&] { return !sync_waiting_.empty() || writer_stopped_; });
+    if (sync_waiting_.empty() && commits_ == synced_through_commit_) {
+      if (writer_stopped_) return;
+      continue;
+    }
+    std::vector<Job*> jobs;
+    jobs.swap(sync_waiting_);
+    const std::int64_t through_commit = commits_;
+    const std::int64_t audit_id = committed_audit_id_;
+    lock.unlock();
+    // Every commit counted in `through_commit` has written its frames before this call.
+    const Status status = wal.Sync();
+    lock.lock();
+    if (status.ok()) {
+      ++synced_commit_count_;
+      synced_through_commit_ = through_commit;
+      durable_audit_id_ = audit_id;
+    } else {
+      Logger::Global().Error("store.sync_failed",
+                             {LogField::Code("status", CodeName(status.code()))});
+    }
+    for (Job* job : jobs) {
+      // Committed but maybe not on disk: the sender gets no positive ACK and resends; the
+      // resend finds the first copy if it survived (a duplicate is acknowledged, not stored).
+      if (!status.ok()) job->status = status;
+      job->done = true;
+      job->done_cv.notify_one();
+    }
+  }
+}
+
+Status SqliteStore::CommitBatch(std::deque<Job*>& batch) {
+  // The chain in memory follows what is committed: a batch that fails leaves it as it was.
+  const ChainState before = chain_;
+  Status status = CommitJobs(batch);
+  if (!status.ok()) {
+    chain_ = before;
+    data_version_ = kReloadChain;  // the batch may have reloaded it: read it again next time
+  }
+  return status;
+}
+
+Status SqliteStore::FollowOtherWriters() {
+  // Another process (a `deadletter` command beside the service) may have appended entries;
+  // data_version changes only then, and reading it costs no page read.
+  Result<bool> row = w_->data_version.Step();
+  const std::int64_t version = row.ok() && *row ? w_->data_version.Int(0) : -1;
+  w_->data_version.Reset();
+  if (!row.ok()) return row.status();
+  if (version == data_version_) return Status::Ok();
+  const bool first = data_version_ == kFirstBatch;
+  data_version_ = version;
+  return first ? Status::Ok() : LoadChain();
+}
+
+Status SqliteStore::CommitJobs(std::deque<Job*>& batch) {
+  Transaction transaction(*writer_);
+  FHIRBRIDGE_RETURN_IF_ERROR(transaction.Begin().WithContext("store"));
+  FHIRBRIDGE_RETURN_IF_ERROR(FollowOtherWriters());
+  const std::int64_t first_id = chain_.last_id;
+  for (Job* job : batch) {
+    // A savepoint per job: a job that fails is undone alone; the others still commit.
+    FHIRBRIDGE_RETURN_IF_ERROR(w_->savepoint.Run());
+    const ChainState before_job = chain_;
+    job->status = job->apply();
+    if (!job->status.ok() && sqlite3_get_autocommit(writer_->handle()) != 0) {
+      // SQLite rolled the whole transaction back itself (e.g. SQLITE_FULL): nothing of this
+      // batch is stored, and every job in it fails with this job's reason.
+      return job->status;
+    }
+    if (!job->status.ok()) {
+      chain_ = before_job;
+      FHIRBRIDGE_RETURN_IF_ERROR(w_->rollback_to.Run());
+    }
+    FHIRBRIDGE_RETURN_IF_ERROR(w_->release.Run());
+  }
+  // One signed head per commit (not per entry) keeps signing off the per-message path.
+  if (chain_.last_id != first_id) FHIRBRIDGE_RETURN_IF_ERROR(SealChain(NowUs()));
+  return transaction.Commit().WithContext("store commit");
+}
+
+void SqliteStore::CheckpointLoop() {
+  NameThisThread("fb-store-ckpt");
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(options_.path, options_.full_sync);
+  if (!db.ok()) {
+    Logger::Global().Error("store.checkpointer_failed",
+                           {LogField::Code("status", CodeName(db.status().code()))});
+    return;
+  }
+  std::unique_lock lock(queue_mutex_);
+  while (!closing_) {
+    checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [&] { return closing_; });
+    lock.unlock();
+    // PASSIVE: copies what it can without blocking the writer or the readers.
+    (void)(*db)->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    lock.lock();
+  }
+}
+
+std::int64_t SqliteStore::commits() const {
+  std::lock_guard lock(queue_mutex_);
+  return commits_;
+}
+
+std::int64_t SqliteStore::synced_commits() const {
+  std::lock_guard lock(queue_mutex_);
+  return synced_commit_count_;
+}
+
+std::int64_t SqliteStore::DurableAuditId() const {
+  std::lock_guard lock(queue_mutex_);
+  return options_.full_sync ? durable_audit_id_ : committed_audit_id_;
+}
+
+}  // namespace fhirbridge::store

@@ -1,0 +1,71 @@
+#include "engine/store/wal_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace fhirbridge::store {
+
+namespace {
+
+Status Errno(std::string_view what, int error) {
+  return Status::Unavailable(std::string(what) + ": " + std::strerror(error));
+}
+
+std::string FolderOf(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+WalFile::WalFile(std::string database_path)
+    : database_path_(std::move(database_path)), wal_path_(database_path_ + "-wal") {}
+
+WalFile::~WalFile() { CloseFd(); }
+
+void WalFile::CloseFd() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Status WalFile::Reopen() {
+  CloseFd();
+  const int fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("store: cannot open the WAL to sync it", errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return Errno("store: cannot stat the WAL", error);
+  }
+  // The WAL may be new: its directory entry must reach the disk as surely as its frames.
+  const int folder = ::open(FolderOf(database_path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (folder < 0 || ::fsync(folder) != 0) {
+    const int error = errno;
+    if (folder >= 0) ::close(folder);
+    ::close(fd);
+    return Errno("store: cannot sync the store's folder", error);
+  }
+  ::close(folder);
+  fd_ = fd;
+  device_ = st.st_dev;
+  inode_ = st.st_ino;
+  return Status::Ok();
+}
+
+Status WalFile::Sync() {
+  struct stat st {};
+  const bool same = fd_ >= 0 && ::stat(wal_path_.c_str(), &st) == 0 && st.st_dev == device_ &&
+                    st.st_ino == inode_;
+  if (!same) FHIRBRIDGE_RETURN_IF_ERROR(Reopen());
+  if (::fdatasync(fd_) != 0) return Errno("store: fdatasync of the WAL failed", errno);
+  return Status::Ok();
+}
+
+}  // namespace fhirbridge::store
