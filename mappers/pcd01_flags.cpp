@@ -1,5 +1,7 @@
 // OBX-8 (abnormal and measurement-status flags) and OBX-11 (result status) of a PCD-01 row.
 
+#include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,14 +13,18 @@ namespace fhirbridge::mappers::pcd01 {
 namespace {
 
 // HL7 table 0078 flags that FHIR R4's v3 ObservationInterpretation also defines, with their
-// CodeableConcept prebuilt.
-#define FHIRBRIDGE_INTERPRETATION(code)                                     \
-  {                                                                         \
-    code,                                                                   \
-        "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/" \
-        "v3-ObservationInterpretation\",\"code\":\"" code "\"}]}"           \
-  }
-constexpr std::pair<std::string_view, std::string_view> kInterpretations[] = {
+// CodeableConcept prebuilt, alone and as the whole member of an Observation with that one flag.
+struct KnownFlag {
+  std::string_view code;
+  std::string_view json;
+  std::string_view member;  // `,"interpretation":[<json>]`
+};
+#define FHIRBRIDGE_CONCEPT(code)                                      \
+  "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/" \
+  "v3-ObservationInterpretation\",\"code\":\"" code "\"}]}"
+#define FHIRBRIDGE_INTERPRETATION(code) \
+  { code, FHIRBRIDGE_CONCEPT(code), ",\"interpretation\":[" FHIRBRIDGE_CONCEPT(code) "]" }
+constexpr KnownFlag kInterpretations[] = {
     FHIRBRIDGE_INTERPRETATION("H"),  FHIRBRIDGE_INTERPRETATION("L"),
     FHIRBRIDGE_INTERPRETATION("HH"), FHIRBRIDGE_INTERPRETATION("LL"),
     FHIRBRIDGE_INTERPRETATION("N"),  FHIRBRIDGE_INTERPRETATION("A"),
@@ -29,14 +35,31 @@ constexpr std::pair<std::string_view, std::string_view> kInterpretations[] = {
     FHIRBRIDGE_INTERPRETATION("R"),  FHIRBRIDGE_INTERPRETATION("I"),
 };
 #undef FHIRBRIDGE_INTERPRETATION
+#undef FHIRBRIDGE_CONCEPT
 
-// The prebuilt CodeableConcept of an interpretation flag, or "" (all are one or two bytes).
-std::string_view Interpretation(std::string_view flag) {
-  if (flag.size() > 2) return {};
-  for (const auto& [code, json] : kInterpretations) {
-    if (code.size() == flag.size() && code.front() == flag.front() && code == flag) return json;
+// For each byte, 1 + the index in kInterpretations of the one-byte flag that is that byte, and
+// of the two-byte flag that is that byte twice ("HH"); 0 for none. Every flag is one of these.
+struct FlagIndex {
+  std::uint8_t single[128] = {};
+  std::uint8_t twice[128] = {};
+};
+constexpr FlagIndex kFlagIndex = [] {
+  FlagIndex index;
+  for (std::size_t i = 0; i < std::size(kInterpretations); ++i) {
+    const std::string_view code = kInterpretations[i].code;
+    const auto at = static_cast<std::size_t>(code[0]);
+    (code.size() == 1 ? index.single : index.twice)[at] = static_cast<std::uint8_t>(i + 1);
   }
-  return {};
+  return index;
+}();
+
+// The known interpretation flag `flag` is, or null.
+const KnownFlag* Interpretation(std::string_view flag) {
+  if (flag.empty() || flag.size() > 2) return nullptr;
+  const auto first = static_cast<unsigned char>(flag[0]);
+  if (first >= 128 || (flag.size() == 2 && flag[1] != flag[0])) return nullptr;
+  const std::uint8_t at = (flag.size() == 1 ? kFlagIndex.single : kFlagIndex.twice)[first];
+  return at == 0 ? nullptr : &kInterpretations[at - 1];
 }
 
 }  // namespace
@@ -51,6 +74,16 @@ void ReadFlags(Context& ctx, const Row& row, bool report, Flags& flags) {
   if (!row.has(8)) return;
   const hl7v2::Delimiters& d = ctx.msg.delimiters();
   std::string_view rest = row.f(8);
+  // The usual OBX-8: one interpretation flag ("N", "H", "LL"), found without splitting.
+  if (rest.size() <= 2) {
+    bool single = true;
+    for (char c : rest) single = single && c != d.repetition && c != d.component;
+    if (const KnownFlag* known = single ? Interpretation(rest) : nullptr) {
+      flags.Add({known->json.data(), static_cast<std::uint32_t>(known->json.size()), false});
+      flags.member = known->member;
+      return;
+    }
+  }
   bool more = true;
   for (std::size_t r = 1; more; ++r) {
     // Component 1 of repetition r (split here: no Element is built unless a flag is reported).
@@ -61,9 +94,10 @@ void ReadFlags(Context& ctx, const Row& row, bool report, Flags& flags) {
     const std::string_view flag = repetition.substr(0, repetition.find(d.component));
     if (flag.empty()) continue;
     // The usual flag first ("N", "H", ...); the codes below are none of these.
-    std::string_view json = Interpretation(flag);
+    const KnownFlag* known = Interpretation(flag);
+    std::string_view json = known != nullptr ? known->json : std::string_view();
     bool is_text = false;
-    if (!json.empty()) {
+    if (known != nullptr) {
       // Observation.interpretation
     } else if (flag == "INV" || flag == "QUES") {
       flags.unreliable = true;
@@ -99,6 +133,10 @@ void ReadFlags(Context& ctx, const Row& row, bool report, Flags& flags) {
 
 void PutInterpretation(JsonAppender& out, const Flags& flags) {
   if (flags.item_count == 0) return;
+  if (!flags.member.empty()) {
+    out.Append(flags.member);  // prebuilt
+    return;
+  }
   out.Reserve(32);
   out.Put(R"(,"interpretation":[)");
   for (std::size_t i = 0; i < flags.item_count; ++i) {

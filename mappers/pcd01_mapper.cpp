@@ -141,6 +141,7 @@ Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
                      SenderKey(msg),
                      pcd01::TimeScratch::ForNewMessage(),
                      0,
+                     {},
                      {}};
   if (msg.message_type() != "ORU" || msg.trigger_event() != "R01") {
     const hl7v2::Element msh9 = msg.segment(0).field(9);

@@ -75,56 +75,56 @@ std::size_t CountGroupRows(const hl7v2::ParsedMessage& msg, std::size_t first) {
   return rows;
 }
 
-// OBX-4 split into its dot-separated levels with trailing ".0" levels removed, so that an
-// MDS "1.0.0.0" becomes "1" and a channel "1.1.1.0" becomes "1.1.1" (IHE PCD TF-2 B.8.3).
-// Levels are filled in place and only levels[0, written_depth) are read: the array is left
-// uninitialized (zeroing it for every row cost more than splitting the text).
+// OBX-4 as a path of dot-separated levels with trailing ".0" levels removed, so that an MDS
+// "1.0.0.0" becomes "1" and a channel "1.1.1.0" becomes "1.1.1" (IHE PCD TF-2 B.8.3). Kept as
+// the trimmed text: the levels of one row are those of another followed by more exactly when
+// its text is the other's followed by '.', so ancestors are found without splitting levels.
 struct SubId {
-  struct Level {
-    const char* data;
-    std::size_t size;
-    operator std::string_view() const { return {data, size}; }
-  };
   static constexpr std::size_t kMaxLevels = 8;
-  SubId() {}  // user-provided: value-initialization does not zero `levels`
-  Level levels[kMaxLevels];
-  std::size_t depth = 0;
-  std::size_t written_depth = 0;  // levels as sent, before trimming zeros
-  bool valid = true;
+  std::string_view path;           // the levels kept, as sent (empty when none or invalid)
+  std::size_t depth = 0;           // levels in `path`
+  std::size_t written_depth = 0;   // levels as sent, before trimming zeros (at most kMaxLevels)
+  bool last_written_zero = false;  // level written_depth is "0"
+  bool valid = true;               // at most kMaxLevels levels
 };
 
 void SplitSubId(std::string_view s, SubId& id) {
   if (s.empty()) return;
-  while (true) {
-    // Levels are a few digits: a plain loop finds the dot sooner than a call to memchr.
-    std::size_t dot = 0;
-    while (dot < s.size() && s[dot] != '.') ++dot;
-    if (dot == s.size()) dot = std::string_view::npos;
-    if (id.written_depth == SubId::kMaxLevels) {
-      id.valid = false;
-      return;
-    }
-    const std::string_view level = s.substr(0, dot);
-    id.levels[id.written_depth++] = {level.data(), level.size()};
-    if (dot == std::string_view::npos) break;
-    s.remove_prefix(dot + 1);
+  // Levels are a few digits: a plain loop counts the dots sooner than calls to memchr.
+  std::size_t dots = 0;
+  std::size_t eighth = 0;  // where level kMaxLevels starts, when there is one
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '.') continue;
+    if (++dots == SubId::kMaxLevels - 1) eighth = i + 1;
   }
+  if (dots >= SubId::kMaxLevels) {
+    // Too many levels: no path (it has no ancestor nor descendants); what was read of it still
+    // tells a device row (IsDeviceRow).
+    id.valid = false;
+    id.written_depth = SubId::kMaxLevels;
+    id.last_written_zero = s.substr(eighth, s.find('.', eighth) - eighth) == "0";
+    return;
+  }
+  id.written_depth = dots + 1;
+  const auto ends_with_zero_level = [](std::string_view t) {
+    return t.size() >= 2 && t[t.size() - 1] == '0' && t[t.size() - 2] == '.';
+  };
+  id.last_written_zero = dots == 0 ? s == "0" : ends_with_zero_level(s);
   id.depth = id.written_depth;
-  while (id.depth > 1 && std::string_view(id.levels[id.depth - 1]) == "0") --id.depth;
+  while (id.depth > 1 && ends_with_zero_level(s)) {
+    s.remove_suffix(2);
+    --id.depth;
+  }
+  id.path = s;
 }
 
-// Levels are a few digits: compared byte by byte rather than by a call to memcmp.
-inline bool SameLevel(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-
+// Paths are a few bytes: compared byte by byte rather than by a call to memcmp.
 inline bool IsProperPrefix(const SubId& ancestor, const SubId& row) {
   if (ancestor.depth == 0 || ancestor.depth >= row.depth) return false;
-  for (std::size_t i = 0; i < ancestor.depth; ++i)
-    if (!SameLevel(ancestor.levels[i], row.levels[i])) return false;
+  const std::string_view a = ancestor.path, r = row.path;
+  if (r.size() <= a.size() || r[a.size()] != '.') return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != r[i]) return false;
   return true;
 }
 
@@ -132,8 +132,7 @@ inline bool IsProperPrefix(const SubId& ancestor, const SubId& row) {
 // OBX-4 n.0.0.0 / n.m.0.0 / n.m.k.0, or OBX-11 "X" with no value, or an MDC object/
 // infrastructure code (partitions 1 and 8: MDC_DEV_*) with no value.
 bool IsDeviceRow(const Row& row, const SubId& id) {
-  if (id.written_depth >= 4 && std::string_view(id.levels[id.written_depth - 1]) == "0")
-    return true;
+  if (id.written_depth >= 4 && id.last_written_zero) return true;
   if (row.has(5)) return false;
   if (row.f(11) == "X") return true;
   const Parts& code = row.code;
@@ -195,6 +194,9 @@ std::optional<std::uint32_t> ParseMdcCode(std::string_view s) {
 
 Row::Row(const Segment& segment, const hl7v2::Delimiters& d, const FragmentCache& cache)
     : obx(segment), equipment(segment) {
+  // The views are made in fields_, whose bytes are their storage (C++20 implicit object
+  // creation: an array of unsigned char provides storage for trivially copyable objects).
+  std::string_view* const fields = reinterpret_cast<std::string_view*>(fields_);
   segment.RawFields(fields, kFields);
   sub_id = fields[4];
   // The known texts hold '_' and '^' only as themselves: the standard delimiters are needed.
@@ -410,6 +412,9 @@ void ClassifyRows(Context& ctx, Group& group, Model& model) {
     if (!ids[i].valid)
       ctx.Error("value", row.obx.field(4).location(), "OBX-4 has more than 8 levels");
   }
+  // The last OBX-14 converted to a time: the rows of a channel usually share it.
+  std::string_view last_obx14;
+  const FhirTime* last_time = nullptr;
   for (std::size_t i = 0; i < group.rows.size(); ++i) {
     Row& row = group.rows[i];
     // Rows come in tree order (IHE PCD TF-2 B.8.3), so the last ancestor before a row is its
@@ -435,7 +440,13 @@ void ClassifyRows(Context& ctx, Group& group, Model& model) {
                group.rows[row.parent].kind == RowKind::kMetric) {
       row.kind = RowKind::kFacet;
     }
-    if (!row.f(14).empty()) row.time = ctx.Time(row.obx, 14, row.f(14));
+    const std::string_view obx14 = row.f(14);
+    if (last_time != nullptr && SameText(obx14, last_obx14)) {
+      row.time = last_time;  // the same text as the last row's: the same time (and no issue)
+    } else if (!obx14.empty()) {
+      row.time = last_time = ctx.Time(row.obx, 14, obx14);
+      last_obx14 = obx14;
+    }
   }
   // Devices: OBX-18 (or a PRT EQUIP participation) names the equipment; rows without one
   // inherit their nearest ancestor's (MAPPING.md).
@@ -522,7 +533,7 @@ Model ReadModel(Context& ctx) {
       }
       pid = seg;
     } else if (id == IdKey("OBR")) {
-      Group group{seg, ctx.Time(seg.field(7)), ctx.Time(seg.field(8)), {}};
+      Group group{seg, ctx.Time(seg, 7, seg.field_raw(7)), ctx.Time(seg, 8, seg.field_raw(8)), {}};
       model.groups.push_back(std::move(group));
       model.groups.back().rows.reserve(CountGroupRows(ctx.msg, i + 1));
     } else if (id == IdKey("OBX")) {

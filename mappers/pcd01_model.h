@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <deque>
+#include <forward_list>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -212,6 +213,12 @@ struct Context {
     std::optional<std::string_view> unit;
   };
   ProfileUnitSeen profile_unit_seen;
+
+  /// Keeps `text` until the end of the message and returns a view of it, for views made while
+  /// mapping (CodeInfo::key). A list: what it holds never moves, and it allocates nothing
+  /// while empty (the usual message keeps nothing).
+  std::string_view Keep(std::string text) { return kept_texts.emplace_front(std::move(text)); }
+  std::forward_list<std::string> kept_texts;
 };
 
 /// The components of a CWE/CX/EI field split once (`parts[1]` is component 1), for readers
@@ -304,7 +311,6 @@ struct Row {
   Row(const hl7v2::Segment& segment, const hl7v2::Delimiters& d, const FragmentCache& cache);
 
   hl7v2::Segment obx;
-  std::string_view fields[kFields];  ///< raw bytes of OBX-n (escapes not decoded)
   /// The row's equipment identifier is field `equipment_field` of `equipment`: OBX-18, or PRT-10
   /// of a PRT EQUIP participation after the OBX (HL7 v2.7+); 0 = none.
   hl7v2::Segment equipment;
@@ -325,12 +331,23 @@ struct Row {
   const std::string* ucum_members = nullptr;
 
   /// Field n of the OBX, raw (no Element built): for tests and comparisons.
-  std::string_view f(std::size_t n) const { return n < kFields ? fields[n] : obx.field_raw(n); }
+  std::string_view f(std::size_t n) const {
+    if (n >= kFields) return obx.field_raw(n);
+    std::string_view field;
+    std::memcpy(&field, fields_ + n * sizeof field, sizeof field);
+    return field;
+  }
   /// True when field n holds a value (neither empty nor the HL7 null "").
   bool has(std::size_t n) const {
     const std::string_view v = f(n);
     return !v.empty() && v != "\"\"";
   }
+
+ private:
+  /// The raw bytes of OBX-0 .. OBX-20 (escapes not decoded), as views that Segment::RawFields
+  /// writes here. Bytes rather than views, like Parts: zeroing 21 views for every row only to
+  /// overwrite them cost more than reading them.
+  alignas(std::string_view) unsigned char fields_[kFields * sizeof(std::string_view)];
 };
 
 /// One OBR and the OBX rows under it.

@@ -41,9 +41,25 @@ void PutEffective(JsonAppender& out, const Row& row, const Group& group, bool in
   }
 }
 
+// True when raw bytes of the message are their own JSON string content: their own text (no
+// escape, not Latin-1: Context::IsPlainText) and nothing JSON escapes (control bytes, '"',
+// '\\'). One pass over a short field instead of a search and then a check.
+bool IsPlainJson(const Context& ctx, std::string_view raw) {
+  if (ctx.msg.charset() == hl7v2::Charset::kLatin1) return false;
+  const char escape = ctx.msg.delimiters().escape;
+  for (const char c : raw) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\' || c == escape) return false;
+  }
+  return true;
+}
+
 // OBX-7 (the device's alarm limits, as text) → referenceRange.
 void PutReferenceRange(Context& ctx, JsonAppender& out, const Row& row) {
   if (!row.has(7)) return;
+  if (IsPlainJson(ctx, row.f(7))) {  // the usual range, "50-150": written as it is
+    out.Append(R"(,"referenceRange":[{"text":")", row.f(7), R"("}])");
+    return;
+  }
   std::string scratch;
   out.Append(R"(,"referenceRange":[{"text":)");
   out.PutJsonString(ctx.TextView(row.obx, 7, row.f(7), scratch));

@@ -11,10 +11,10 @@ namespace {
 
 // Systolic/diastolic/mean rows of one channel at one time become one panel (MAPPING.md: blood
 // pressure; the FHIR `bp` profile requires both systolic and diastolic components).
-void PlanBloodPressure(Group& group, std::vector<Planned>& plans, std::vector<bool>& used) {
+void PlanBloodPressure(Context& ctx, Group& group, std::vector<Planned>& plans) {
   for (std::size_t i = 0; i < plans.size(); ++i) {
     Planned& p = plans[i];
-    if (p.group != &group || used[i] || p.code.vital == nullptr) continue;
+    if (p.group != &group || p.joined || p.code.vital == nullptr) continue;
     const auto role = p.code.vital->role;
     if (role != VitalSign::Role::kSystolic) continue;
     const Row& sys = p.main();
@@ -23,7 +23,7 @@ void PlanBloodPressure(Group& group, std::vector<Planned>& plans, std::vector<bo
     int dia = -1, mean = -1;
     for (std::size_t j = 0; j < plans.size(); ++j) {
       const Planned& q = plans[j];
-      if (j == i || q.group != &group || used[j] || q.code.vital == nullptr) continue;
+      if (j == i || q.group != &group || q.joined || q.code.vital == nullptr) continue;
       const Row& other = q.main();
       const bool same_place = other.parent == sys.parent && other.device == sys.device &&
                               other.time && sys.time && other.time->utc_key == sys.time->utc_key;
@@ -36,14 +36,14 @@ void PlanBloodPressure(Group& group, std::vector<Planned>& plans, std::vector<bo
     p.systolic = p.main_row;
     p.diastolic = plans[dia].main_row;
     p.diastolic_code = plans[dia].code;
-    used[dia] = true;
+    plans[dia].joined = true;
     if (mean >= 0) {
       p.mean = plans[mean].main_row;
       p.mean_code = plans[mean].code;
-      used[mean] = true;
+      plans[mean].joined = true;
     }
     p.panel_code = family;
-    p.code.key = std::to_string(family);
+    p.code.key = ctx.Keep(std::to_string(family));
   }
 }
 
@@ -123,15 +123,30 @@ char* WriteIdentity(char* at, const IdentityParts& parts, const Model& model, co
   return at;
 }
 
-// Identities share long prefixes (sender/device/...): compare hashes before the text.
+// Identities share long prefixes (sender/device/...): compare hashes before the text, and find
+// equal hashes through an open-addressing table (at most half full) rather than pair by pair.
 std::vector<bool> Collisions(const std::vector<Planned>& plans, std::vector<std::size_t>& hashes) {
-  hashes.resize(plans.size());
-  for (std::size_t i = 0; i < plans.size(); ++i) hashes[i] = ShortTextHash{}(plans[i].identity);
-  std::vector<bool> collides(plans.size(), false);
-  for (std::size_t i = 0; i < plans.size(); ++i)
-    for (std::size_t j = i + 1; j < plans.size(); ++j)
-      if (hashes[j] == hashes[i] && plans[j].identity == plans[i].identity)
-        collides[i] = collides[j] = true;
+  const std::size_t n = plans.size();
+  hashes.resize(n);
+  for (std::size_t i = 0; i < n; ++i) hashes[i] = ShortTextHash{}(plans[i].identity);
+  std::vector<bool> collides(n, false);
+  std::size_t slots = 16;
+  while (slots < 2 * n) slots *= 2;
+  // 1 + the index of the first plan of each distinct identity; 0 = empty.
+  std::vector<std::size_t> first(slots, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t s = hashes[i] & (slots - 1);; s = (s + 1) & (slots - 1)) {
+      if (first[s] == 0) {
+        first[s] = i + 1;
+        break;
+      }
+      const std::size_t j = first[s] - 1;
+      if (hashes[j] == hashes[i] && plans[j].identity == plans[i].identity) {
+        collides[i] = collides[j] = true;  // every later equal one meets the first here
+        break;
+      }
+    }
+  }
   return collides;
 }
 
@@ -145,7 +160,7 @@ void SeparateByFacet(Context& ctx, Plans& plans) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!collides[i]) continue;
     any = true;
-    std::string& extended = plans.with_facet.emplace_back(items[i].identity);
+    std::string& extended = plans.with_facet.emplace_front(items[i].identity);
     extended += '/';
     AppendIdentifierComponent(extended, items[i].facet);
     items[i].identity = extended;
@@ -168,12 +183,11 @@ void SeparateByFacet(Context& ctx, Plans& plans) {
 void Plan(Context& ctx, Model& model, Plans& plans) {
   std::vector<Planned>& items = plans.items;
   items = PlanRows(ctx, model);
-  std::vector<bool> used(items.size(), false);
-  for (Group& group : model.groups) PlanBloodPressure(group, items, used);
+  for (Group& group : model.groups) PlanBloodPressure(ctx, group, items);
   // Panel parts joined their systolic row: the others close up, in order.
   std::size_t kept = 0;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (used[i]) continue;
+    if (items[i].joined) continue;
     if (kept != i) items[kept] = std::move(items[i]);
     ++kept;
   }

@@ -5,7 +5,7 @@
 // deterministic identifier (MAPPING.md "identifier").
 
 #include <cstdint>
-#include <deque>
+#include <forward_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +29,7 @@ struct Planned {
   std::string_view identity;
   std::string_view facet;  ///< OBX-4 (or OBX-1) as sent: joins the identity when two collide
   Flags flags;             ///< OBX-8 of the main row
+  bool joined = false;     ///< a part of a BP panel planned by its systolic row (while planning)
 
   const Row& main() const { return group->rows[main_row]; }
 };
@@ -43,7 +44,9 @@ struct Plans {
   std::vector<Planned> items;
   /// Storage of the identities: reserved before the first is written, so views never move.
   std::string identities;
-  std::deque<std::string> with_facet;  ///< identities extended by their facet (collisions)
+  /// Identities extended by their facet (collisions). A list: it allocates nothing while
+  /// empty, as it is for most messages.
+  std::forward_list<std::string> with_facet;
 };
 
 /// Plans the Observations of `model` into `plans` (empty). Problems (no time, duplicates, ...)

@@ -45,7 +45,7 @@ class TextTable {
     if (2 * (values_.size() + 1) > slots_.size()) Grow();
     const std::size_t hash = Hash{}(key);
     values_.push_back(std::move(value));
-    Place({hash, key, values_.size() - 1});
+    Place({hash, key, values_.size() - 1, &values_.back()});
     return values_.back();
   }
 
@@ -57,7 +57,7 @@ class TextTable {
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
       if (slot.index == kEmpty) return nullptr;
-      if (slot.hash == hash && SameText(slot.key, key)) return &values_[slot.index];
+      if (slot.hash == hash && SameText(slot.key, key)) return slot.value;
     }
   }
   V* Find(std::string_view key) {
@@ -81,6 +81,7 @@ class TextTable {
     std::size_t hash = 0;
     std::string_view key;
     std::size_t index = kEmpty;  ///< into values_
+    const V* value = nullptr;    ///< &values_[index], found without indexing the deque
   };
 
   // At most half the slots are used, so that probes stay short.

@@ -255,9 +255,11 @@ CodeInfo ResolveCode(Context& ctx, const Row& row) {
   if (t == 0) {
     // Not MDC: the sender's coding under its system (LOINC, SNOMED, or a private system).
     const std::string_view system = parts[3];
-    AppendIdentifierComponent(info.key, system.empty() ? std::string_view("unspecified") : system);
-    info.key += ':';
-    AppendIdentifierComponent(info.key, parts[1]);
+    std::string key;
+    AppendIdentifierComponent(key, system.empty() ? std::string_view("unspecified") : system);
+    key += ':';
+    AppendIdentifierComponent(key, parts[1]);
+    info.key = ctx.Keep(std::move(key));
     if (parts[1].empty())
       ctx.Error("required", row.obx.field(3).location(), "OBX-3 has no observation code");
     return info;
@@ -304,17 +306,18 @@ CodeInfo ResolveCode(Context& ctx, const Row& row) {
     if (info.mdc == 0) {
       ctx.Warning("code-invalid", row.obx.field(3).location(),
                   problem + ": kept as the sender's coding, not as MDC (no LOINC, no vital sign)");
-      info.key = "MDC-as-sent:";
-      AppendIdentifierComponent(info.key, code_text);
+      std::string key = "MDC-as-sent:";
+      AppendIdentifierComponent(key, code_text);
       if (code && *code == 0) {
-        info.key += ':';
-        AppendIdentifierComponent(info.key, refid);
+        key += ':';
+        AppendIdentifierComponent(key, refid);
       }
+      info.key = ctx.Keep(std::move(key));
       return info;
     }
   }
   info.vital = ctx.terms.FindVitalSign(info.mdc);
-  info.key = std::to_string(info.mdc);
+  info.key = ctx.Keep(std::to_string(info.mdc));
   info.fragments = ctx.cache.FindVital(info.mdc);
   info.coding = ctx.cache.FindCoding(info.mdc);
   return info;
@@ -378,6 +381,8 @@ void WriteSenderCodings(Context& ctx, JsonWriter& w, const Row& row, std::string
 
 bool VitalUnitAllowed(Context& ctx, const Row& row, const VitalSign& vital) {
   if (!row.has(5)) return true;  // dataAbsentReason needs no unit
+  // The usual row: OBX-6 resolved to UCUM by ReadModel, in a unit the profile allows.
+  if (!row.ucum.empty() && ctx.ProfileUnit(vital, row.ucum)) return true;
   const Unit unit = ResolveUnit(ctx, row, false);
   if (!unit.ucum.empty() && ctx.ProfileUnit(vital, unit.ucum)) return true;
   ctx.Warning("value", row.obx.field(6).location(),
@@ -408,11 +413,15 @@ void PutNumericValue(Context& ctx, JsonAppender& out, const Row& row, const Vita
     ctx.Error("value", row.obx.field(5).location(), "OBX-2 says NM but OBX-5 is not a number");
     return;
   }
-  const Unit unit = ResolveUnit(ctx, row, true);
-  std::string_view ucum = unit.ucum;
+  std::string_view ucum = row.ucum;  // found by ReadModel
+  Unit unit;                         // else OBX-6 as text (ResolveUnit), reported here
+  if (ucum.empty()) {
+    unit = ResolveUnit(ctx, row, true);
+    ucum = unit.ucum;
+  }
   const std::string* members = row.ucum_members;  // prebuilt for the row's own unit, if known
   if (vital != nullptr) {
-    if (auto profile_unit = ctx.ProfileUnit(*vital, unit.ucum)) {
+    if (auto profile_unit = ctx.ProfileUnit(*vital, ucum)) {
       if (*profile_unit != ucum) members = nullptr;  // the profile's spelling of the unit
       ucum = *profile_unit;
     }

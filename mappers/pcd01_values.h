@@ -18,7 +18,9 @@ struct CodeInfo {
   std::uint32_t mdc = 0;             ///< the verified MDC code; 0 when the code is kept as sent
   std::string_view refid;            ///< the table's reference id for `mdc`
   const VitalSign* vital = nullptr;  ///< set when `mdc` is a FHIR vital sign
-  std::string key;                   ///< the code's part of the Observation identifier
+  /// The code's part of the Observation identifier: views the cache (KnownTerm::key) or text
+  /// the Context keeps (Context::Keep), so that a CodeInfo copies without allocating.
+  std::string_view key;
   /// Prebuilt JSON of `mdc` (FragmentCache::FindVital, FindCoding), found once per row.
   const FragmentCache::Vital* fragments = nullptr;
   const std::string* coding = nullptr;
@@ -66,6 +68,8 @@ struct Flags {
   bool unreliable = false;         ///< INV / QUES
   bool test_data = false;          ///< DEMO / TEST
   std::string_view absent_reason;  ///< NAV / OFF / NI: data-absent-reason code
+  /// The whole `,"interpretation":[...]` member, prebuilt, when OBX-8 is one usual flag.
+  std::string_view member;
 
  private:
   // Bytes, not Items: only [0, item_count) are ever written or read, and every planned

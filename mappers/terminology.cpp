@@ -399,6 +399,11 @@ class TerminologyParser {
       if (v.units.empty() != (v.role == VitalSign::Role::kPanel)) {
         return RowError(kVitalsFile, r.line, "units are required, except for a panel (none)");
       }
+      for (std::string_view unit : v.units) v.profile_units.emplace_back(unit, unit);
+      for (const auto& [from, to] : t_.equivalents_) {
+        if (std::find(v.units.begin(), v.units.end(), to) != v.units.end())
+          v.profile_units.emplace_back(from, to);
+      }
       const bool component = v.role == VitalSign::Role::kSystolic ||
                              v.role == VitalSign::Role::kDiastolic ||
                              v.role == VitalSign::Role::kMean;
@@ -511,6 +516,12 @@ std::optional<std::string_view> Terminology::UcumEquivalent(std::string_view ucu
 
 std::optional<std::string_view> Terminology::ProfileUnit(const VitalSign& vital,
                                                          std::string_view ucum) const {
+  if (!vital.profile_units.empty()) {
+    for (const auto& [sent, allowed] : vital.profile_units) {
+      if (sent.size() == ucum.size() && sent == ucum) return allowed;
+    }
+    return std::nullopt;
+  }
   for (std::string_view allowed : vital.units) {
     if (allowed == ucum) return allowed;
   }

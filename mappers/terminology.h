@@ -53,6 +53,10 @@ struct VitalSign {
   /// The UCUM codes the profile allows for the value; the first is the canonical one. Empty for
   /// kPanel.
   std::vector<std::string_view> units;
+  /// What Terminology::ProfileUnit answers, worked out when the tables are read: each unit
+  /// (as itself), then each UCUM code equivalent to one of them (as that unit). Mappers ask
+  /// for every vital-sign value, so a short scan here beats two lookups per question.
+  std::vector<std::pair<std::string_view, std::string_view>> profile_units;
   Role role = Role::kSingle;
   /// For kSystolic/kDiastolic/kMean: the MDC code of the panel the component belongs in
   /// (150020 for the non-invasive and cuff families, 150032 for arterial); else 0.

@@ -176,13 +176,6 @@ Element Element::subcomponent(std::size_t n) const {
 // ---------------------------------------------------------------------------------------------
 // Segment
 
-bool Segment::valid() const { return msg_ != nullptr && index_ < msg_->segments_.size(); }
-
-std::string_view Segment::id() const {
-  if (!valid()) return {};
-  return msg_->raw_.substr(msg_->segments_[index_].begin, 3);
-}
-
 std::string_view Segment::raw() const {
   if (!valid()) return {};
   const auto& seg = msg_->segments_[index_];
@@ -190,10 +183,6 @@ std::string_view Segment::raw() const {
 }
 
 std::size_t Segment::occurrence() const { return valid() ? msg_->segments_[index_].occurrence : 0; }
-
-std::size_t Segment::field_count() const {
-  return valid() ? msg_->segments_[index_].field_count : 0;
-}
 
 Location Segment::location() const {
   Location loc;
@@ -221,6 +210,14 @@ std::size_t Segment::RawFields(std::string_view* out, std::size_t max) const {
   for (std::size_t n = last + 1; n < max; ++n) out[n] = {};
   if (index_ == 0) {  // MSH numbers its fields differently (see FieldRaw)
     for (std::size_t n = 1; n <= last; ++n) out[n] = msg_->FieldRaw(seg, n);
+    return seg.field_count;
+  }
+  if (!seg.indexed) {
+    // Not indexed yet: the views come straight from the bytes, in the one pass that building
+    // the index would take; the index is left to readers of single fields (most segments
+    // read this way are read whole, once).
+    internal::WriteFieldViews(msg_->raw_, seg.begin + 3, seg.end, msg_->delimiters_.field, out,
+                              last + 1);
     return seg.field_count;
   }
   // Field n spans the bytes between separators n-1 and n of the segment's slot.

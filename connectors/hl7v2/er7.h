@@ -195,7 +195,8 @@ class Segment {
   std::string_view field_raw(std::size_t n) const;
   /// The raw bytes of fields 0 (the id) to max - 1 in one go, as field_raw(n) gives them
   /// (empty past the last field), and returns field_count(). For readers of many fields of
-  /// one segment: one lookup of the field index instead of one per field.
+  /// one segment: one lookup of the field index instead of one per field. On a segment not
+  /// indexed yet, the views are read straight from its bytes and the index is not built.
   std::size_t RawFields(std::string_view* out, std::size_t max) const;
 
  private:
@@ -263,6 +264,18 @@ class ParsedMessage {
   mutable std::vector<std::uint32_t, internal::DefaultInitAllocator<std::uint32_t>> separators_;
   std::uint32_t separator_entries_ = 0;
 };
+
+// Inline: the mappers ask every segment for its id and field count while walking a message.
+inline bool Segment::valid() const { return msg_ != nullptr && index_ < msg_->segments_.size(); }
+
+inline std::string_view Segment::id() const {
+  if (!valid()) return {};
+  return std::string_view(msg_->raw_.data() + msg_->segments_[index_].begin, 3);
+}
+
+inline std::size_t Segment::field_count() const {
+  return valid() ? msg_->segments_[index_].field_count : 0;
+}
 
 /// Parses one message (framing already removed). Accepts CR, LF or CRLF segment terminators.
 /// Errors are InvalidArgument (malformed: what and where, e.g. "MSH-2: ...") or

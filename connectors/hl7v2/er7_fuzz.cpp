@@ -48,6 +48,14 @@ void Walk(const ParsedMessage& msg, std::string_view input) {
     Require(seg.id().size() == 3);
     Require(seg.raw().data() >= input.data() &&
             seg.raw().data() + seg.raw().size() <= input.data() + input.size());
+    // RawFields of a segment not indexed yet (views read from the bytes) gives what the index
+    // gives afterwards (field_raw), empty past the last field.
+    std::string_view fields[12];
+    Require(seg.RawFields(fields, 12) == seg.field_count());
+    for (std::size_t f = 0; f < 12; ++f) {
+      const std::string_view indexed = seg.field_raw(f);
+      Require(fields[f] == indexed && (indexed.empty() || fields[f].data() == indexed.data()));
+    }
     // The lazy field index agrees with the bytes: the id, then each field after a separator
     // (for MSH, MSH-1 is that separator).
     std::string joined(seg.id());

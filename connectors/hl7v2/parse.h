@@ -48,6 +48,15 @@ struct BlockMasks {
 std::uint32_t* WriteFieldSeparators(std::string_view raw, std::size_t begin, std::size_t end,
                                     char separator, std::uint32_t* out);
 
+/// Views of the fields of a segment straight from its bytes, without recording offsets: for a
+/// segment whose field index is not built yet (ParsedMessage::Separators) when a reader asks
+/// for many of its fields at once (Segment::RawFields). `begin` is the byte after the segment
+/// id, so the field that follows the k-th `separator` (k from 1) in raw[begin, end) goes to
+/// out[k], for k < max; out[0] is not written, nor are fields the segment does not have. Reads
+/// like WriteFieldSeparators, and stops once out[max - 1] is written.
+void WriteFieldViews(std::string_view raw, std::size_t begin, std::size_t end, char separator,
+                     std::string_view* out, std::size_t max);
+
 /// The offset of the n-th (1-based) `separator` in raw[begin, end), or npos. Reads like
 /// WriteFieldSeparators.
 std::size_t FindSeparator(std::string_view raw, std::size_t begin, std::size_t end, char separator,

@@ -445,4 +445,36 @@ std::uint32_t* WriteFieldSeparators(std::string_view raw, std::size_t begin, std
   return out;
 }
 
+void WriteFieldViews(std::string_view raw, std::size_t begin, std::size_t end, char separator,
+                     std::string_view* out, std::size_t max) {
+  // An id is followed by the field separator or the line end (Parse checked it).
+  if (max <= 1 || begin >= end || raw[begin] != separator) return;
+  const char* const data = raw.data();
+  std::string_view* next = out + 1;  // the field that `start` starts
+  std::string_view* const last = out + max - 1;
+  const char* start = data + begin + 1;
+  std::size_t pos = begin + 1;
+#ifdef FHIRBRIDGE_ER7_SSE2
+  const __m128i sep = _mm_set1_epi8(separator);
+  for (; pos < end && raw.size() - pos >= 16; pos += 16) {
+    for (std::uint32_t mask = SeparatorMask(raw, pos, end, sep); mask != 0; mask &= mask - 1) {
+      const char* const at = data + pos + static_cast<std::size_t>(__builtin_ctz(mask));
+      *next = std::string_view(start, static_cast<std::size_t>(at - start));
+      if (next == last) return;
+      ++next;
+      start = at + 1;
+    }
+  }
+#endif
+  for (; pos < end; ++pos) {
+    if (raw[pos] != separator) continue;
+    const char* const at = data + pos;
+    *next = std::string_view(start, static_cast<std::size_t>(at - start));
+    if (next == last) return;
+    ++next;
+    start = at + 1;
+  }
+  *next = std::string_view(start, static_cast<std::size_t>(data + end - start));
+}
+
 }  // namespace fhirbridge::hl7v2::internal
