@@ -121,7 +121,8 @@ BOOST_AUTO_TEST_CASE(accepted_means_committed_and_a_resend_is_a_duplicate) {
   BOOST_TEST(first.status == 202);
   BOOST_TEST(first.body == R"({"message_id":1,"control_id":"b-1","duplicate":false})");
   // The answer came after the commit: another connection sees the row.
-  BOOST_TEST(f.Column("SELECT raw FROM messages WHERE id = 1") == std::vector<std::string>{kDoc});
+  BOOST_TEST(f.Column("SELECT raw FROM message_raw WHERE message_id = 1") ==
+             std::vector<std::string>{kDoc});
   BOOST_TEST(f.Column("SELECT control_id || ' ' || format || ' ' || source FROM messages") ==
              std::vector<std::string>{"b-1 json wearables"});
   const Reply again = Post(source.port(), kDoc);

@@ -128,6 +128,14 @@ constexpr std::string_view kVersion4 = R"sql(
 ALTER TABLE messages ADD COLUMN bundle_digest BLOB;
 )sql";
 
+// Version 5: a message's raw bytes live in their own table, written once and never updated. The
+// messages row is updated by mapping, reprocessing and retention; with the raw bytes (1-4 KB) in
+// it, every such update rewrote a whole page per message in the WAL. New rows keep an empty
+// messages.raw; rows written before keep their bytes there (readers take whichever is present).
+constexpr std::string_view kVersion5 = R"sql(
+CREATE TABLE message_raw(message_id INTEGER PRIMARY KEY, raw BLOB NOT NULL);
+)sql";
+
 // After the existing rows are chained (ChainExistingAuditRows).
 constexpr std::string_view kVersion3Triggers = R"sql(
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
@@ -198,6 +206,7 @@ Status MigrateSchema(SqliteDb& db) {
     FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion3Triggers));
   }
   if (*version < 4) FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion4));
+  if (*version < 5) FHIRBRIDGE_RETURN_IF_ERROR(db.Exec(kVersion5));
   FHIRBRIDGE_RETURN_IF_ERROR(db.Exec("INSERT INTO meta(key, value) VALUES('schema_version', '" +
                                      std::to_string(kSchemaVersion) +
                                      "') ON CONFLICT(key) DO UPDATE SET value = excluded.value"));

@@ -7,7 +7,7 @@
 namespace fhirbridge::store {
 
 /// The schema version this build writes.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 /// Creates the tables of a new store, or upgrades an older one step by step, in one
 /// transaction. A store written by a newer build is refused (FailedPrecondition).

@@ -48,6 +48,11 @@ struct SqliteStoreOptions {
   std::chrono::milliseconds pipeline_sync_interval{std::chrono::milliseconds(200)};
   /// How often the background thread checkpoints the WAL into the database file.
   std::chrono::milliseconds checkpoint_interval{std::chrono::milliseconds(200)};
+  /// WAL frames (pages) after which the writer restarts the WAL from its start. Under a steady
+  /// stream of commits the background checkpoint never finds the WAL idle, and SQLite only
+  /// starts a WAL over when a write begins with every frame checkpointed: without this the WAL
+  /// grows by every byte written for as long as the stream lasts.
+  std::int64_t wal_restart_frames = 32768;
   /// Signs audit checkpoints and the chain head; null leaves them unsigned (the chain itself is
   /// still hashed). Must be able to sign.
   std::shared_ptr<const AuditKey> audit_key;
@@ -125,6 +130,8 @@ class SqliteStore final : public MessageStore {
   std::int64_t commits() const;
   /// Number of fdatasync calls on the WAL made for callers (each covers every commit before it).
   std::int64_t synced_commits() const;
+  /// Number of times the writer restarted the WAL (wal_restart_frames).
+  std::int64_t wal_restarts() const;
 
   /// Caps the database size in pages (PRAGMA max_page_count): tests use it to make writes fail
   /// as they do on a full disk.
@@ -153,6 +160,9 @@ class SqliteStore final : public MessageStore {
   /// Queues `apply` for the writer and waits until its commit (or failure).
   Status Write(std::function<Status()> apply, Durability durability = Durability::kSynced);
   void WriterLoop();
+  /// On the writer thread between batches, when the checkpointer asked for it: checkpoints the
+  /// few frames the background pass left and lets the next commit write the WAL from its start.
+  void RestartWal();
   /// Makes committed jobs durable (WalFile::Sync) and answers their callers, while the writer
   /// commits the next batch: the disk's flush time no longer stops the commits.
   void SyncLoop();
@@ -212,8 +222,10 @@ class SqliteStore final : public MessageStore {
   bool closing_ = false;
   bool closed_ = false;
   bool writer_stopped_ = false;
+  bool wal_restart_wanted_ = false;  ///< set by the checkpointer, done by the writer
   std::int64_t commits_ = 0;
   std::int64_t synced_commit_count_ = 0;
+  std::int64_t wal_restart_count_ = 0;
   std::int64_t synced_through_commit_ = 0;  ///< commits_ when the last sync began
   std::int64_t committed_audit_id_ = 0;
   std::int64_t durable_audit_id_ = 0;

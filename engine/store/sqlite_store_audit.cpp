@@ -209,6 +209,7 @@ Result<PurgeReport> SqliteStore::PurgePayloads(std::int64_t cutoff_us, std::int6
     Statement& messages = w_->purge_messages;
     messages.Bind(1, cutoff_us).Bind(2, now_us);
     FHIRBRIDGE_RETURN_IF_ERROR(messages.Run());
+    FHIRBRIDGE_RETURN_IF_ERROR(w_->purge_raw.Bind(1, now_us).Run());
     Statement& rejected = w_->purge_rejected;
     rejected.Bind(1, cutoff_us).Bind(2, now_us);
     FHIRBRIDGE_RETURN_IF_ERROR(rejected.Run());

@@ -85,6 +85,41 @@ BOOST_AUTO_TEST_CASE(concurrent_accepts_share_commits) {
   BOOST_CHECK_LT(store->commits(), kThreads * kPerThread);
 }
 
+BOOST_AUTO_TEST_CASE(the_wal_is_restarted_under_a_steady_stream_of_commits) {
+  TempStore t;
+  const std::string path = (t.dir / "store.db").string();
+  SqliteStoreOptions options{path, true, 1024};
+  options.wal_restart_frames = 64;
+  options.checkpoint_interval = std::chrono::milliseconds(5);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 500;
+  {
+    auto store = SqliteStore::Open(options);
+    BOOST_REQUIRE(store.ok());
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        for (int j = 0; j < kPerThread; ++j) {
+          const std::string id = std::to_string(i) + "-" + std::to_string(j);
+          BOOST_CHECK((*store)->Accept(Msg("icu", id, std::string(4000, 'x') + id)).ok());
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    // 2,000 messages wrote well over 8 MB of frames; restarted every 64 frames, the WAL file
+    // stays near twice that (journal_size_limit) plus what one checkpoint interval adds.
+    BOOST_CHECK_GT((*store)->wal_restarts(), 0);
+    const auto wal_bytes = std::filesystem::file_size(path + "-wal");
+    BOOST_TEST_MESSAGE("restarts: " << (*store)->wal_restarts() << ", WAL bytes: " << wal_bytes);
+    BOOST_CHECK_LT(wal_bytes, 4u * 1024 * 1024);
+  }
+  auto store = SqliteStore::Open(options);
+  BOOST_REQUIRE(store.ok());
+  auto pending = (*store)->PendingMappings(100000);
+  BOOST_REQUIRE(pending.ok());
+  BOOST_CHECK_EQUAL(pending->size(), std::size_t{kThreads * kPerThread});
+}
+
 BOOST_AUTO_TEST_CASE(messages_survive_reopening_and_keep_their_state) {
   TempStore t;
   std::int64_t id = 0;
@@ -335,6 +370,11 @@ BOOST_AUTO_TEST_CASE(a_store_from_a_newer_build_is_refused) {
   BOOST_CHECK_NE(store.status().message().find("schema version 99"), std::string::npos);
 }
 
+// Turns a store back into what versions 1-4 wrote: raw bytes in messages.raw.
+constexpr const char* kRawBackIntoMessages =
+    "UPDATE messages SET raw = (SELECT raw FROM message_raw WHERE message_id = messages.id); "
+    "DROP TABLE message_raw;";
+
 BOOST_AUTO_TEST_CASE(a_version_3_store_is_upgraded_and_its_stored_bundles_are_delivered) {
   TempStore t;
   {
@@ -348,9 +388,10 @@ BOOST_AUTO_TEST_CASE(a_version_3_store_is_upgraded_and_its_stored_bundles_are_de
     BOOST_REQUIRE(store->RecordMappings({record}, 5).ok());
   }
   {
-    // What version 3 wrote: the Bundle itself, and no digest column.
+    // What version 3 wrote: the Bundle itself, no digest column, raw bytes in the messages row.
     auto db = SqliteDb::Open((t.dir / "store.db").string(), false);
     BOOST_REQUIRE(db.ok());
+    BOOST_REQUIRE((*db)->Exec(kRawBackIntoMessages).ok());
     BOOST_REQUIRE((*db)->Exec("UPDATE messages SET bundle = CAST('{\"v\":3}' AS BLOB)").ok());
     BOOST_REQUIRE((*db)->Exec("ALTER TABLE messages DROP COLUMN bundle_digest").ok());
     BOOST_REQUIRE((*db)->Exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'").ok());
@@ -361,6 +402,33 @@ BOOST_AUTO_TEST_CASE(a_version_3_store_is_upgraded_and_its_stored_bundles_are_de
   BOOST_REQUIRE_EQUAL(rows->size(), 1u);
   BOOST_CHECK_EQUAL((*rows)[0].payload, "{\"v\":3}");
   BOOST_CHECK((*rows)[0].bundle_digest.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_version_4_store_keeps_its_raw_bytes_in_messages_and_reads_them) {
+  TempStore t;
+  std::int64_t id = 0;
+  {
+    auto store = t.Open();
+    auto r = store->Accept(Msg("icu", "V4", "version 4 bytes"));
+    BOOST_REQUIRE(r.ok());
+    id = r->message_id;
+  }
+  {
+    // What version 4 wrote: the raw bytes in the messages row, no message_raw table.
+    auto db = SqliteDb::Open((t.dir / "store.db").string(), false);
+    BOOST_REQUIRE(db.ok());
+    BOOST_REQUIRE((*db)->Exec(kRawBackIntoMessages).ok());
+    BOOST_REQUIRE((*db)->Exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'").ok());
+  }
+  auto store = t.Open();
+  auto pending = store->PendingMappings(10);
+  BOOST_REQUIRE(pending.ok());
+  BOOST_REQUIRE_EQUAL(pending->size(), 1u);
+  BOOST_CHECK_EQUAL((*pending)[0].raw, "version 4 bytes");
+  auto r = store->Accept(Msg("icu", "V5", "version 5 bytes"));
+  BOOST_REQUIRE(r.ok());
+  BOOST_CHECK_EQUAL(store->GetMessage(id)->raw, "version 4 bytes");
+  BOOST_CHECK_EQUAL(store->GetMessage(r->message_id)->raw, "version 5 bytes");
 }
 
 BOOST_AUTO_TEST_CASE(an_unwritable_store_gives_no_receipt_and_recovers) {

@@ -39,14 +39,20 @@ void SqliteStore::WriterLoop() {
   NameThisThread("fb-store-write");
   std::unique_lock lock(queue_mutex_);
   for (;;) {
-    queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-    if (queue_.empty()) break;  // closing, nothing left
+    queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_ || wal_restart_wanted_; });
+    if (queue_.empty() && !wal_restart_wanted_) break;  // closing, nothing left
     std::deque<Job*> batch;
     while (!queue_.empty() && batch.size() < options_.max_batch) {
       batch.push_back(queue_.front());
       queue_.pop_front();
     }
+    const bool restart = std::exchange(wal_restart_wanted_, false);
     lock.unlock();
+    if (restart) RestartWal();
+    if (batch.empty()) {
+      lock.lock();
+      continue;
+    }
     const Status status = CommitBatch(batch);
     lock.lock();
     ++commits_;
@@ -107,6 +113,25 @@ void SqliteStore::SyncLoop() {
       job->done = true;
       job->done_cv.notify_one();
     }
+  }
+}
+
+void SqliteStore::RestartWal() {
+  int log_frames = 0;
+  int copied = 0;
+  // RESTART waits (busy handler) for readers still on old frames, copies what is left, syncs
+  // the database file, and makes the next writer start the WAL over. The background pass has
+  // just copied nearly everything, so this holds the writer for a few milliseconds only.
+  const int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), "main", SQLITE_CHECKPOINT_RESTART,
+                                           &log_frames, &copied);
+  if (rc == SQLITE_OK) {
+    std::lock_guard lock(queue_mutex_);
+    ++wal_restart_count_;
+  } else if (rc != SQLITE_BUSY) {
+    Logger::Global().Warn(
+        "store.wal_restart_failed",
+        {LogField::Code("status",
+                        CodeName(SqliteStatus(writer_->handle(), rc, "wal restart").code()))});
   }
 }
 
@@ -173,8 +198,15 @@ void SqliteStore::CheckpointLoop() {
     checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [&] { return closing_; });
     lock.unlock();
     // PASSIVE: copies what it can without blocking the writer or the readers.
-    (void)(*db)->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    int log_frames = 0;
+    int copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2((*db)->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                                             &log_frames, &copied);
     lock.lock();
+    if (rc == SQLITE_OK && log_frames >= options_.wal_restart_frames) {
+      wal_restart_wanted_ = true;
+      queue_cv_.notify_one();  // an idle writer restarts it now
+    }
   }
 }
 
@@ -186,6 +218,11 @@ std::int64_t SqliteStore::commits() const {
 std::int64_t SqliteStore::synced_commits() const {
   std::lock_guard lock(queue_mutex_);
   return synced_commit_count_;
+}
+
+std::int64_t SqliteStore::wal_restarts() const {
+  std::lock_guard lock(queue_mutex_);
+  return wal_restart_count_;
 }
 
 std::int64_t SqliteStore::DurableAuditId() const {

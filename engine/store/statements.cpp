@@ -98,8 +98,9 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
       {&s->release, "RELEASE job"},
       {&s->insert_message,
        "INSERT INTO messages(source, format, control_id, digest, received_at_us, peer, "
-       "tls_identity, raw) VALUES(?,?,?,?,?,?,?,?) "
+       "tls_identity, raw) VALUES(?,?,?,?,?,?,?,X'') "
        "ON CONFLICT(source, control_id, digest) DO NOTHING"},
+      {&s->insert_raw, "INSERT INTO message_raw(message_id, raw) VALUES(?,?)"},
       {&s->find_message,
        "SELECT id FROM messages WHERE source = ? AND control_id = ? AND digest = ?"},
       {&s->insert_rejected,
@@ -170,6 +171,9 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
        "AND NOT EXISTS(SELECT 1 FROM outbox o WHERE o.message_id = messages.id AND o.status = 0) "
        "AND NOT EXISTS(SELECT 1 FROM dead_letters d WHERE d.message_id = messages.id "
        "AND d.status = 0)"},
+      {&s->purge_raw,
+       "DELETE FROM message_raw WHERE message_id IN "
+       "(SELECT id FROM messages WHERE purged_at_us = ?1)"},
       {&s->purge_rejected,
        "UPDATE rejected SET raw = X'', purged_at_us = ?2 "
        "WHERE received_at_us < ?1 AND purged_at_us IS NULL"},
@@ -185,15 +189,17 @@ Result<std::unique_ptr<ReaderStatements>> ReaderStatements::Prepare(SqliteDb& db
   auto s = std::make_unique<ReaderStatements>();
   const std::pair<Statement*, std::string> all[] = {
       {&s->pending_mappings,
-       "SELECT id, source, format, control_id, received_at_us, raw, digest FROM messages "
-       "WHERE status = 0 ORDER BY id LIMIT ?"},
+       "SELECT m.id, m.source, m.format, m.control_id, m.received_at_us, "
+       "COALESCE(r.raw, m.raw), m.digest FROM messages m "
+       "LEFT JOIN message_raw r ON r.message_id = m.id WHERE m.status = 0 ORDER BY m.id LIMIT ?"},
       {&s->pending_deliveries,
        "SELECT o.id, o.message_id, o.lane, m.bundle, o.attempts, o.next_attempt_us, "
        "o.created_at_us, m.bundle_digest FROM outbox o JOIN messages m ON m.id = o.message_id "
        "WHERE o.destination = ? AND o.status = 0 AND o.id > ? ORDER BY o.id LIMIT ?"},
       {&s->get_message,
-       "SELECT id, source, format, control_id, received_at_us, raw, digest, purged_at_us "
-       "FROM messages WHERE id = ?"},
+       "SELECT m.id, m.source, m.format, m.control_id, m.received_at_us, "
+       "COALESCE(r.raw, m.raw), m.digest, m.purged_at_us FROM messages m "
+       "LEFT JOIN message_raw r ON r.message_id = m.id WHERE m.id = ?"},
       {&s->get_sink_state, "SELECT value FROM sink_state WHERE destination = ? AND key = ?"},
       {&s->queue_pending,
        "SELECT COUNT(*), COALESCE(MIN(created_at_us), 0) FROM outbox "

@@ -41,11 +41,12 @@ struct WriterStatements {
   static Result<std::unique_ptr<WriterStatements>> Prepare(SqliteDb& db);
 
   Statement savepoint, rollback_to, release;
-  Statement insert_message, find_message, insert_rejected, insert_audit;
+  Statement insert_message, insert_raw, find_message, insert_rejected, insert_audit;
   Statement record_mapping, insert_outbox, insert_mapping_dead_letter;
   Statement mark_delivered, put_sink_state, mark_retry, mark_dead, insert_dead_letter;
   Statement find_dead_letter, resolve_dead_letter, requeue_message, find_redo;
-  Statement data_version, insert_checkpoint, put_head, purge_range, purge_messages, purge_rejected;
+  Statement data_version, insert_checkpoint, put_head, purge_range, purge_messages, purge_raw,
+      purge_rejected;
   Statement probe;
 };
 
