@@ -2,7 +2,8 @@
 // flight per connection as MLLP senders do, and time every ACK.
 //
 //   fhirbridge_mllp_load --port P [--host 127.0.0.1] [--connections N] [--messages M]
-//                        [--rate R] [--seconds S] [--obx K] [--tls-ca FILE]
+//                        [--rate R] [--seconds S] [--obx K] [--tls-ca FILE] [--run-id ID]
+//                        [--warmup N] [--settle S]
 //   fhirbridge_mllp_load --self-test [--connections N] [--messages M] [--rate R] ...
 //
 // Bounded: stops after M messages in all (default 20000) or S seconds (default 60), whichever
@@ -12,6 +13,14 @@
 // it in the percentiles instead of slowing the client down (no coordinated omission).
 // --self-test starts an MllpServer with the HL7 v2 handler in front of an in-memory Intake
 // that only counts (no durable commit): the transport and ACK path without the engine.
+// MSH-10 is "<run id>.<connection>.<n>"; the run id defaults to the clock's seconds, so that a
+// second run against the same server sends new messages instead of resends (which the store
+// only acknowledges again).
+// --warmup N first sends N messages, unpaced and untimed, so that the figures are those of a
+// server in its steady state: a fresh store's WAL file still grows, and an fdatasync that has
+// to commit a file's new size to the file-system journal takes milliseconds, not microseconds.
+// --settle S waits S seconds after the warm-up: the server maps and delivers the warm-up's
+// backlog, and the measured phase then sees the steady state of a server that keeps up.
 // Prints messages/s and p50/p99/max ACK latency; exits 1 when an ACK is missing or not AA/CA.
 
 #include <algorithm>
@@ -46,6 +55,9 @@ struct Options {
   double seconds = 60;
   int obx = 30;
   std::string tls_ca;
+  std::string run_id;
+  long warmup = 0;    // messages sent (unpaced, untimed) before the measured ones
+  double settle = 0;  // seconds to wait after the warm-up (the server works its backlog off)
   bool self_test = false;
 };
 
@@ -71,7 +83,7 @@ void Usage() {
   std::fprintf(stderr,
                "usage: fhirbridge_mllp_load (--port P | --self-test) [--host 127.0.0.1] "
                "[--connections N] [--messages M] [--rate R] [--seconds S] [--obx K] "
-               "[--tls-ca FILE]\n");
+               "[--tls-ca FILE] [--run-id ID] [--warmup N] [--settle S]\n");
 }
 
 std::optional<Options> ParseArgs(int argc, char** argv) {
@@ -101,14 +113,28 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
       o.obx = std::atoi(v);
     } else if (arg == "--tls-ca") {
       o.tls_ca = v;
+    } else if (arg == "--run-id") {
+      o.run_id = v;
+    } else if (arg == "--warmup") {
+      o.warmup = std::atol(v);
+    } else if (arg == "--settle") {
+      o.settle = std::atof(v);
     } else {
       return std::nullopt;
     }
   }
   const bool loopback = o.host == "127.0.0.1" || o.host == "localhost" || o.host == "::1";
   if (!loopback || (!o.self_test && (o.port <= 0 || o.port > 65535)) || o.connections < 1 ||
-      o.connections > 1000 || o.messages < 1 || o.rate < 0 || o.seconds <= 0 || o.obx < 4) {
+      o.connections > 1000 || o.messages < 1 || o.warmup < 0 || o.settle < 0 || o.settle > 600 ||
+      o.rate < 0 || o.seconds <= 0 || o.obx < 4) {
     return std::nullopt;
+  }
+  if (o.run_id.empty()) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    o.run_id = "L" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  }
+  if (o.run_id.size() > 16 || o.run_id.find_first_of("|^~\\&\r") != std::string::npos) {
+    return std::nullopt;  // MSH-10 stays short and free of HL7 delimiters
   }
   return o;
 }
@@ -155,7 +181,7 @@ void RunConnection(const Options& o, int index, long count, Clock::time_point st
       std::this_thread::sleep_until(send_at);
     }
     if (Clock::now() > deadline) break;
-    const std::string id = "L" + std::to_string(index) + "." + std::to_string(i);
+    const std::string id = o.run_id + "." + std::to_string(index) + "." + std::to_string(i);
     auto ack =
         (*client)->Exchange(WithControlId(corpus[static_cast<std::size_t>(i) % corpus.size()], id));
     const auto done = Clock::now();
@@ -179,11 +205,14 @@ double Percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::min(rank, sorted.size() - 1)];
 }
 
-int RunLoad(const Options& o) {
-  std::vector<std::string> corpus;
-  for (int seed = 0; seed < 64; ++seed) {
-    corpus.push_back(fhirbridge::conformance::MakePcd01Message(o.obx, seed));
-  }
+struct PhaseResult {
+  std::vector<double> latencies_ms;  ///< sorted
+  long failures = 0;
+  std::string first_error;
+  double elapsed_s = 0;
+};
+
+PhaseResult RunPhase(const Options& o, const std::vector<std::string>& corpus) {
   std::vector<ConnectionResult> results(static_cast<std::size_t>(o.connections));
   std::vector<std::thread> threads;
   const auto start = Clock::now() + std::chrono::milliseconds(50);
@@ -195,17 +224,41 @@ int RunLoad(const Options& o) {
                          std::ref(results[static_cast<std::size_t>(c)]));
   }
   for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-
-  std::vector<double> all;
-  long failures = 0;
-  std::string first_error;
+  PhaseResult out;
+  out.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
   for (const ConnectionResult& r : results) {
-    all.insert(all.end(), r.latencies_ms.begin(), r.latencies_ms.end());
-    failures += r.failures;
-    if (first_error.empty()) first_error = r.first_error;
+    out.latencies_ms.insert(out.latencies_ms.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+    out.failures += r.failures;
+    if (out.first_error.empty()) out.first_error = r.first_error;
   }
-  std::sort(all.begin(), all.end());
+  std::sort(out.latencies_ms.begin(), out.latencies_ms.end());
+  return out;
+}
+
+int RunLoad(const Options& o) {
+  std::vector<std::string> corpus;
+  for (int seed = 0; seed < 64; ++seed) {
+    corpus.push_back(fhirbridge::conformance::MakePcd01Message(o.obx, seed));
+  }
+  if (o.warmup > 0) {
+    // Unpaced and untimed: brings the server to its steady state (a grown WAL, warm caches).
+    Options w = o;
+    w.messages = o.warmup;
+    w.rate = 0;
+    w.run_id = o.run_id + "w";
+    const PhaseResult warm = RunPhase(w, corpus);
+    std::printf("mllp_load: warm-up of %zu messages in %.2f s\n", warm.latencies_ms.size(),
+                warm.elapsed_s);
+    if (warm.failures > 0) {
+      std::fprintf(stderr, "mllp_load: warm-up failure: %s\n", warm.first_error.c_str());
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.settle));
+  }
+  const PhaseResult r = RunPhase(o, corpus);
+  const std::vector<double>& all = r.latencies_ms;
+  const double elapsed = r.elapsed_s;
+  const long failures = r.failures;
   std::printf(
       "mllp_load: %d connection(s)%s%s, %d OBX/message (%zu bytes), rate %s\n"
       "  acknowledged %zu, failed %ld in %.2f s: %.0f messages/s\n"
@@ -215,7 +268,7 @@ int RunLoad(const Options& o) {
       o.rate > 0 ? (std::to_string(static_cast<long>(o.rate)) + " messages/s").c_str() : "unpaced",
       all.size(), failures, elapsed, static_cast<double>(all.size()) / elapsed,
       Percentile(all, 0.50), Percentile(all, 0.99), all.empty() ? 0.0 : all.back());
-  if (failures > 0) std::fprintf(stderr, "mllp_load: first failure: %s\n", first_error.c_str());
+  if (failures > 0) std::fprintf(stderr, "mllp_load: first failure: %s\n", r.first_error.c_str());
   return failures == 0 && !all.empty() ? 0 : 1;
 }
 
