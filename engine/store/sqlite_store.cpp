@@ -43,8 +43,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   // NORMAL: a commit does not wait for the disk; the syncer makes it durable (sqlite_store.h).
   Result<std::unique_ptr<SqliteDb>> writer = SqliteDb::Open(options.path, /*full_sync=*/false);
   if (!writer.ok()) return writer.status();
-  // Checkpoints run in the background; this is only a backstop should they fall behind.
-  FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA wal_autocheckpoint=16384"));
+  // Checkpoints run in the background, and the writer restarts the WAL past wal_restart_frames.
+  // SQLite's own automatic checkpoint is only a backstop, far above that: it runs inside the
+  // commit that crosses its threshold, and then in every commit after it until the WAL starts
+  // over, each time with an fsync of the database file that the ACKs would wait for.
+  FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec("PRAGMA wal_autocheckpoint=" +
+                                             std::to_string(options.wal_restart_frames * 4)));
   // After a restart the WAL file is cut back to this size (it keeps its blocks up to it, so
   // that commits overwrite them instead of growing the file, which costs a journal commit in
   // every fdatasync).
