@@ -326,6 +326,7 @@ Result<std::unique_ptr<store::SqliteStore>> OpenConfiguredStore(const Config& co
   store::SqliteStoreOptions store_options;
   store_options.path = store_path;
   store_options.full_sync = root.Object("store").GetString("sync") == "full";
+  store_options.wal_size_bytes = root.Object("store").GetInt("wal_size_mb") << 20;
   FHIRBRIDGE_RETURN_IF_ERROR(AuditStoreOptions(root, store_options));
   Result<std::unique_ptr<store::SqliteStore>> store = store::SqliteStore::Open(store_options);
   if (!store.ok()) return store.status().WithContext("store.path " + store_path);

@@ -350,11 +350,17 @@ void AddStoreAndAdmin(ConfigSchema& s) {
                           "and the audit log."));
   s.Add(ConfigKey::String("store.path", "SQLite database file; its folder is created at start-up.")
             .Default("var/fhirbridge.db"));
-  s.Add(ConfigKey::Enum("store.sync", {"full", "normal"},
-                        "full: every commit is on disk (fsync) before a message is acknowledged; "
-                        "normal: commits survive a crash of fhirbridge but not of the machine "
-                        "(SQLite synchronous=NORMAL). Keep full in production.")
-            .Default("full"));
+  s.Add(
+      ConfigKey::Enum("store.sync", {"full", "normal"},
+                      "full: every commit is on disk (fdatasync) before a message is acknowledged; "
+                      "normal: commits survive a crash of fhirbridge but not of the machine "
+                      "(SQLite synchronous=NORMAL). Keep full in production.")
+          .Default("full"));
+  s.Add(ConfigKey::Integer("store.wal_size_mb", 0, 4096,
+                           "The WAL file is written out to this size at start-up and started "
+                           "over at three quarters of it, so that commits overwrite its blocks "
+                           "instead of growing the file (docs/store.md); 0 lets it grow.")
+            .DefaultInt(64));
   s.Add(ConfigKey::Object("admin", "The admin HTTP API (health, metrics, dead letters)."));
   s.Add(ConfigKey::String("admin.listen",
                           "host:port the admin API binds to; keep it on loopback unless "

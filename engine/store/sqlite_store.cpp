@@ -1,16 +1,21 @@
 #include "engine/store/sqlite_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/store/audit_detail.h"
 #include "engine/store/schema.h"
 #include "engine/store/statements.h"
+#include "engine/store/wal_file.h"
 #include "fhirbridge/json_writer.h"
 #include "fhirbridge/log.h"
 
 namespace fhirbridge::store {
 
 namespace {
+
+constexpr std::int64_t kAssumedPageSize = 4096;  // SQLite's default; the store never changes it
+constexpr std::int64_t kWalFrameHeader = 24;
 
 AuditRecord MessageEntry(std::string_view event, const Message& m, std::int64_t message_id) {
   AuditRecord r;
@@ -40,6 +45,10 @@ AuditRecord PipelineFailure(std::string_view event, const std::string& destinati
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
+  if (options.wal_size_bytes > 0) {
+    options.wal_restart_frames = std::max<std::int64_t>(
+        64, options.wal_size_bytes * 3 / 4 / (kAssumedPageSize + kWalFrameHeader));
+  }
   // NORMAL: a commit does not wait for the disk; the syncer makes it durable (sqlite_store.h).
   Result<std::unique_ptr<SqliteDb>> writer = SqliteDb::Open(options.path, /*full_sync=*/false);
   if (!writer.ok()) return writer.status();
@@ -52,8 +61,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   // After a restart the WAL file is cut back to this size (it keeps its blocks up to it, so
   // that commits overwrite them instead of growing the file, which costs a journal commit in
   // every fdatasync).
-  FHIRBRIDGE_RETURN_IF_ERROR((*writer)->Exec(
-      "PRAGMA journal_size_limit=" + std::to_string(options.wal_restart_frames * 4096 * 2)));
+  FHIRBRIDGE_RETURN_IF_ERROR(
+      (*writer)->Exec("PRAGMA journal_size_limit=" +
+                      std::to_string(std::max(
+                          options.wal_size_bytes,
+                          options.wal_restart_frames * (kAssumedPageSize + kWalFrameHeader) * 2))));
   // Purged payloads (retention) must not linger in free pages. Without retention nothing is
   // purged, and zeroing every freed page would only cost writes.
   if (options.retention_days > 0) {
@@ -61,6 +73,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   }
   FHIRBRIDGE_RETURN_IF_ERROR(MigrateSchema(**writer));
   FHIRBRIDGE_RETURN_IF_ERROR(CheckPayloadKey(**writer, options.cipher.get()));
+  if (options.wal_size_bytes > 0) {
+    FHIRBRIDGE_RETURN_IF_ERROR(PreallocateWal(**writer, options.path, options.wal_size_bytes));
+  }
   Result<std::unique_ptr<SqliteDb>> reader = SqliteDb::Open(options.path, options.full_sync);
   if (!reader.ok()) return reader.status();
   std::unique_ptr<SqliteStore> store(

@@ -53,6 +53,10 @@ struct SqliteStoreOptions {
   /// starts a WAL over when a write begins with every frame checkpointed: without this the WAL
   /// grows by every byte written for as long as the stream lasts.
   std::int64_t wal_restart_frames = 32768;
+  /// When above 0: the WAL file is extended with zeros to this size at open (PreallocateWal), and
+  /// wal_restart_frames becomes three quarters of it, so that in the steady state no commit
+  /// grows the file (store.wal_size_mb; the service sets it, tests mostly do not).
+  std::int64_t wal_size_bytes = 0;
   /// Signs audit checkpoints and the chain head; null leaves them unsigned (the chain itself is
   /// still hashed). Must be able to sign.
   std::shared_ptr<const AuditKey> audit_key;

@@ -120,6 +120,29 @@ BOOST_AUTO_TEST_CASE(the_wal_is_restarted_under_a_steady_stream_of_commits) {
   BOOST_CHECK_EQUAL(pending->size(), std::size_t{kThreads * kPerThread});
 }
 
+BOOST_AUTO_TEST_CASE(a_preallocated_wal_is_overwritten_in_place_and_read_back) {
+  TempStore t;
+  const std::string path = (t.dir / "store.db").string();
+  SqliteStoreOptions options{path, true, 1024};
+  options.wal_size_bytes = 4 << 20;
+  {
+    auto store = SqliteStore::Open(options);
+    BOOST_REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    BOOST_CHECK_EQUAL(std::filesystem::file_size(path + "-wal"), 4u << 20);
+    for (int i = 0; i < 50; ++i) {
+      const std::string id = "P" + std::to_string(i);
+      BOOST_REQUIRE((*store)->Accept(Msg("icu", id, std::string(3000, 'p') + id)).ok());
+    }
+    // About 150 frames of 4 KB went into the zeros: the file did not grow.
+    BOOST_CHECK_EQUAL(std::filesystem::file_size(path + "-wal"), 4u << 20);
+    BOOST_CHECK_EQUAL((*store)->PendingMappings(100)->size(), 50u);
+  }
+  auto store = SqliteStore::Open(options);
+  BOOST_REQUIRE(store.ok());
+  BOOST_CHECK_EQUAL((*store)->PendingMappings(100)->size(), 50u);
+  BOOST_CHECK_EQUAL((*store)->GetMessage(50)->raw, std::string(3000, 'p') + "P49");
+}
+
 BOOST_AUTO_TEST_CASE(messages_survive_reopening_and_keep_their_state) {
   TempStore t;
   std::int64_t id = 0;

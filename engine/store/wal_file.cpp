@@ -1,9 +1,12 @@
 #include "engine/store/wal_file.h"
 
+#include "engine/store/sqlite_db.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -22,7 +25,48 @@ std::string FolderOf(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+Status SyncFolder(const std::string& database_path) {
+  const int folder = ::open(FolderOf(database_path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (folder < 0 || ::fsync(folder) != 0) {
+    const int error = errno;
+    if (folder >= 0) ::close(folder);
+    return Errno("store: cannot sync the store's folder", error);
+  }
+  ::close(folder);
+  return Status::Ok();
+}
+
+Status ExtendWithZeros(int fd, std::int64_t from, std::int64_t to) {
+  const std::string zeros(1 << 20, '\0');
+  for (std::int64_t at = from; at < to;) {
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(to - at, 1 << 20));
+    const ssize_t written = ::pwrite(fd, zeros.data(), n, at);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return Errno("store: cannot extend the WAL", errno);
+    at += written;
+  }
+  if (::fdatasync(fd) != 0) return Errno("store: fdatasync of the extended WAL failed", errno);
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status PreallocateWal(SqliteDb& db, const std::string& database_path, std::int64_t bytes) {
+  Transaction write_lock(db);
+  FHIRBRIDGE_RETURN_IF_ERROR(write_lock.Begin().WithContext("store: preparing the WAL"));
+  const std::string wal_path = database_path + "-wal";
+  const int fd = ::open(wal_path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("store: cannot open the WAL to prepare it", errno);
+  struct stat st {};
+  Status status = ::fstat(fd, &st) == 0 ? Status::Ok() : Errno("store: cannot stat the WAL", errno);
+  if (status.ok() && st.st_size < bytes) {
+    status = ExtendWithZeros(fd, st.st_size, bytes);
+    if (status.ok()) status = SyncFolder(database_path);
+  }
+  ::close(fd);
+  FHIRBRIDGE_RETURN_IF_ERROR(status);
+  return write_lock.Commit();
+}
 
 WalFile::WalFile(std::string database_path)
     : database_path_(std::move(database_path)), wal_path_(database_path_ + "-wal") {}
@@ -45,14 +89,10 @@ Status WalFile::Reopen() {
     return Errno("store: cannot stat the WAL", error);
   }
   // The WAL may be new: its directory entry must reach the disk as surely as its frames.
-  const int folder = ::open(FolderOf(database_path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (folder < 0 || ::fsync(folder) != 0) {
-    const int error = errno;
-    if (folder >= 0) ::close(folder);
+  if (Status synced = SyncFolder(database_path_); !synced.ok()) {
     ::close(fd);
-    return Errno("store: cannot sync the store's folder", error);
+    return synced;
   }
-  ::close(folder);
   fd_ = fd;
   device_ = st.st_dev;
   inode_ = st.st_ino;

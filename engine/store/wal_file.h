@@ -17,6 +17,17 @@
 
 namespace fhirbridge::store {
 
+class SqliteDb;
+
+/// Extends the WAL of `db` (open, in WAL mode) with zeros to `bytes` when it is shorter, and
+/// syncs it. A commit that writes past the end of the file makes ext4 allocate blocks and log
+/// the new size in its journal; such a write can wait for a journal commit in progress, and its
+/// fdatasync must make one (milliseconds instead of a fraction of one). Written in advance, the
+/// WAL's blocks are overwritten in place. SQLite reads frames only up to the first one whose
+/// salt and checksum fail, so zeros past the last frame are never taken for data; the write lock
+/// is held meanwhile, so that no other connection appends while the file is extended.
+Status PreallocateWal(SqliteDb& db, const std::string& database_path, std::int64_t bytes);
+
 class WalFile {
  public:
   /// `database_path` is the database file; its WAL is `database_path + "-wal"`.
