@@ -11,6 +11,10 @@
 
 namespace fhirbridge::store {
 
+/// The wall clock in microseconds since the Unix epoch: the time the store gives audit entries
+/// and signed heads that come without one.
+std::int64_t NowUs();
+
 /// Builds one flat JSON object: Detail().Str("ack", "AA").Int("resources", 3).Done().
 class Detail {
  public:

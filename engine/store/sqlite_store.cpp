@@ -74,7 +74,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   FHIRBRIDGE_RETURN_IF_ERROR(MigrateSchema(**writer));
   FHIRBRIDGE_RETURN_IF_ERROR(CheckPayloadKey(**writer, options.cipher.get()));
   if (options.wal_size_bytes > 0) {
-    FHIRBRIDGE_RETURN_IF_ERROR(PreallocateWal(**writer, options.path, options.wal_size_bytes));
+    // Only a matter of speed: a store on a nearly full disk still opens, and takes messages
+    // for as long as there is room.
+    if (Status ready = PreallocateWal(**writer, options.path, options.wal_size_bytes);
+        !ready.ok()) {
+      Logger::Global().Warn("store.wal_not_preallocated",
+                            {LogField::Code("status", CodeName(ready.code()))});
+    }
   }
   Result<std::unique_ptr<SqliteDb>> reader = SqliteDb::Open(options.path, options.full_sync);
   if (!reader.ok()) return reader.status();
@@ -84,7 +90,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   FHIRBRIDGE_RETURN_IF_ERROR(store->LoadChain());
   store->committed_audit_id_ = store->chain_.last_id;
   store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
-  store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
+  if (store->options_.full_sync) {  // store.sync normal: commits never wait for an fdatasync
+    store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
+  }
   store->checkpoint_thread_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
   if (store->options_.retention_days > 0) {
     store->retention_thread_ = std::thread([s = store.get()] { s->RetentionLoop(); });

@@ -13,13 +13,13 @@
 
 namespace fhirbridge::store {
 
-namespace {
-
 std::int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+namespace {
 
 // The head and checkpoints are signed under different labels so neither passes for the other.
 constexpr std::string_view kHeadKind = "head";

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/store/audit_detail.h"
 #include "engine/store/sqlite_store.h"
 #include "engine/store/statements.h"
 #include "engine/store/wal_file.h"
@@ -12,16 +13,6 @@
 #include "fhirbridge/thread_name.h"
 
 namespace fhirbridge::store {
-
-namespace {
-
-std::int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Status SqliteStore::Write(std::function<Status()> apply, Durability durability) {
   Job job;

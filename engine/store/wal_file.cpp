@@ -1,7 +1,5 @@
 #include "engine/store/wal_file.h"
 
-#include "engine/store/sqlite_db.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <utility>
+
+#include "engine/store/sqlite_db.h"
 
 namespace fhirbridge::store {
 
@@ -61,6 +61,8 @@ Status PreallocateWal(SqliteDb& db, const std::string& database_path, std::int64
   Status status = ::fstat(fd, &st) == 0 ? Status::Ok() : Errno("store: cannot stat the WAL", errno);
   if (status.ok() && st.st_size < bytes) {
     status = ExtendWithZeros(fd, st.st_size, bytes);
+    // A disk without room for it keeps what it had (the zeros would only take space).
+    if (!status.ok()) (void)::ftruncate(fd, st.st_size);
     if (status.ok()) status = SyncFolder(database_path);
   }
   ::close(fd);

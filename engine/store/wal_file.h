@@ -25,7 +25,8 @@ class SqliteDb;
 /// fdatasync must make one (milliseconds instead of a fraction of one). Written in advance, the
 /// WAL's blocks are overwritten in place. SQLite reads frames only up to the first one whose
 /// salt and checksum fail, so zeros past the last frame are never taken for data; the write lock
-/// is held meanwhile, so that no other connection appends while the file is extended.
+/// is held meanwhile, so that no other connection appends while the file is extended. On failure
+/// (a disk without room for it) the file is cut back to its old size.
 Status PreallocateWal(SqliteDb& db, const std::string& database_path, std::int64_t bytes);
 
 class WalFile {
