@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "engine/auth/auth_provider.h"
+#include "engine/auth/es384.h"
 #include "engine/auth/secret_file.h"
 
 namespace fhirbridge::auth {
@@ -23,7 +24,8 @@ namespace fhirbridge::auth {
 struct SmartBackendAuth::State {
   SmartBackendOptions options;
   std::unique_ptr<Poco::JWT::Signer> signer;
-  std::unique_ptr<http::HttpClient> http;  ///< used under `mutex` only
+  EvpKey es384_key{nullptr, &EVP_PKEY_free};  ///< ES384 signs here, not in Poco (es384.h)
+  std::unique_ptr<http::HttpClient> http;     ///< used under `mutex` only
   std::mutex mutex;
   std::string token_url;  ///< configured or discovered
   std::string header;     ///< "Bearer <token>"; "" = none cached
@@ -221,6 +223,13 @@ Result<std::unique_ptr<SmartBackendAuth>> SmartBackendAuth::Create(SmartBackendO
   Result<std::unique_ptr<Poco::JWT::Signer>> signer = LoadSigner(options);
   if (!signer.ok()) return signer.status();
   state->signer = std::move(signer).value();
+  if (options.alg == "ES384") {
+    Result<std::string> pem = ReadSecretFile(options.private_key_file, "auth.private_key_file");
+    if (!pem.ok()) return pem.status();
+    Result<EvpKey> key = ReadEs384Key(*pem);
+    if (!key.ok()) return key.status().WithContext("auth.private_key_file");
+    state->es384_key = std::move(key).value();
+  }
   Result<std::unique_ptr<http::HttpClient>> client = http::HttpClient::Create(options.http);
   if (!client.ok()) return client.status();
   state->http = std::move(client).value();
@@ -252,7 +261,13 @@ Result<std::string> SmartBackendAuth::ClientAssertion(const std::string& audienc
     token.payload().set("iat", Poco::Int64(now));
     token.payload().set("exp", Poco::Int64(now + o.assertion_lifetime.count()));
     token.setId(jti);
-    return state_->signer->sign(token, o.alg);
+    std::string jwt = state_->signer->sign(token, o.alg);
+    if (!state_->es384_key) return jwt;
+    // Poco's header and payload, our signature over them (es384.h).
+    const std::string signing_input = jwt.substr(0, jwt.rfind('.'));
+    Result<std::string> signature = SignEs384(state_->es384_key.get(), signing_input);
+    if (!signature.ok()) return signature.status();
+    return signing_input + "." + *signature;
   } catch (const Poco::Exception& e) {
     return Status::Internal("cannot sign the client assertion: " + e.displayText());
   }
