@@ -1,6 +1,5 @@
 #include "engine/audit/atna_forwarder.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fhirbridge/file_sync.h"
 #include "fhirbridge/log.h"
 #include "fhirbridge/thread_name.h"
 
@@ -20,16 +20,6 @@ constexpr std::string_view kPositionMagic = "fhirbridge-atna-position 1";
 // While disconnected, at most this many entries are read per attempt to count the backlog.
 constexpr std::size_t kReadAheadPage = 1000;
 constexpr int kReadAheadPages = 20;
-
-Status SyncPath(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Status::Unavailable(path + ": " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (rc != 0) return Status::Unavailable(path + ": fsync: " + std::strerror(error));
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -60,12 +50,11 @@ Status WritePosition(const std::string& path, std::int64_t id) {
     out.flush();
     if (!out) return Status::Unavailable("cannot write " + temporary);
   }
-  FHIRBRIDGE_RETURN_IF_ERROR(SyncPath(temporary, O_RDONLY));
+  FHIRBRIDGE_RETURN_IF_ERROR(SyncPath(temporary));
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     return Status::Unavailable("cannot rename " + temporary + ": " + std::strerror(errno));
   }
-  std::string folder = std::filesystem::path(path).parent_path().string();
-  return SyncPath(folder.empty() ? "." : folder, O_RDONLY | O_DIRECTORY);
+  return SyncFolderOf(path);
 }
 
 Result<std::unique_ptr<AtnaForwarder>> AtnaForwarder::Create(AtnaForwarderOptions options,

@@ -25,20 +25,13 @@ namespace {
 using Kind = DeliveryOutcome::Kind;
 using testing::FhirServerProcess;
 
-std::string Base64Url(const unsigned char* data, std::size_t size) {
-  std::string b64 = Base64(std::string_view(reinterpret_cast<const char*>(data), size));
-  for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!b64.empty() && b64.back() == '=') b64.pop_back();
-  return b64;
-}
-
 std::string BnParam(EVP_PKEY* key, const char* name, std::size_t pad = 0) {
   BIGNUM* bn = nullptr;
   BOOST_REQUIRE(EVP_PKEY_get_bn_param(key, name, &bn) == 1);
   std::vector<unsigned char> bytes(std::max<std::size_t>(pad, BN_num_bytes(bn)));
   BN_bn2binpad(bn, bytes.data(), static_cast<int>(bytes.size()));
   BN_free(bn);
-  return Base64Url(bytes.data(), bytes.size());
+  return Base64Url(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 // A fresh key pair: the private key as a PEM file in a temporary folder, the public key as a JWK.

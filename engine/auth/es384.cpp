@@ -15,13 +15,6 @@ namespace {
 
 constexpr int kCoordinateBytes = 48;  // P-384
 
-std::string Base64Url(std::string_view bytes) {
-  std::string b64 = Base64(bytes);
-  for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!b64.empty() && b64.back() == '=') b64.pop_back();
-  return b64;
-}
-
 }  // namespace
 
 Result<EvpKey> ReadEs384Key(const std::string& pem) {

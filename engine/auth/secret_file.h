@@ -21,4 +21,7 @@ Result<std::string> ReadSecretFile(const std::string& path, std::string_view wha
 /// Standard base64 (RFC 4648 section 4) with padding.
 std::string Base64(std::string_view bytes);
 
+/// base64url without padding (RFC 4648 section 5), as JOSE writes it (RFC 7515 section 2).
+std::string Base64Url(std::string_view bytes);
+
 }  // namespace fhirbridge::auth

@@ -1,9 +1,9 @@
 // SMART Backend Services client (SMART App Launch 2.0, "Backend Services"): discovery, the signed
 // client assertion, the client-credentials grant and the token cache.
 
-#include <Poco/Crypto/ECKey.h>
 #include <Poco/Crypto/RSAKey.h>
 #include <Poco/Exception.h>
+#include <Poco/JWT/Serializer.h>
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
 #include <Poco/Timestamp.h>
@@ -24,7 +24,7 @@ namespace fhirbridge::auth {
 struct SmartBackendAuth::State {
   SmartBackendOptions options;
   std::unique_ptr<Poco::JWT::Signer> signer;
-  EvpKey es384_key{nullptr, &EVP_PKEY_free};  ///< ES384 signs here, not in Poco (es384.h)
+  EvpKey es384_key{nullptr, &EVP_PKEY_free};  ///< ES384 signs with OpenSSL, not Poco (es384.h)
   std::unique_ptr<http::HttpClient> http;     ///< used under `mutex` only
   std::mutex mutex;
   std::string token_url;  ///< configured or discovered
@@ -104,15 +104,6 @@ Result<std::unique_ptr<Poco::JWT::Signer>> LoadSigner(const SmartBackendOptions&
       }
       auto signer = std::make_unique<Poco::JWT::Signer>(key);
       signer->addAlgorithm(Poco::JWT::Signer::ALGO_RS384);
-      return signer;
-    }
-    if (o.alg == "ES384") {
-      Poco::SharedPtr<Poco::Crypto::ECKey> key(new Poco::Crypto::ECKey(nullptr, &in));
-      if (key->size() != 384) {
-        return Status::InvalidArgument("auth.private_key_file: ES384 needs a P-384 key");
-      }
-      auto signer = std::make_unique<Poco::JWT::Signer>(key);
-      signer->addAlgorithm(Poco::JWT::Signer::ALGO_ES384);
       return signer;
     }
   } catch (const Poco::Exception&) {
@@ -220,15 +211,16 @@ Result<std::unique_ptr<SmartBackendAuth>> SmartBackendAuth::Create(SmartBackendO
   if (options.client_id.empty()) return Status::InvalidArgument("auth.client_id: required");
   if (options.kid.empty()) return Status::InvalidArgument("auth.kid: required");
   auto state = std::make_unique<State>();
-  Result<std::unique_ptr<Poco::JWT::Signer>> signer = LoadSigner(options);
-  if (!signer.ok()) return signer.status();
-  state->signer = std::move(signer).value();
   if (options.alg == "ES384") {
     Result<std::string> pem = ReadSecretFile(options.private_key_file, "auth.private_key_file");
     if (!pem.ok()) return pem.status();
     Result<EvpKey> key = ReadEs384Key(*pem);
     if (!key.ok()) return key.status().WithContext("auth.private_key_file");
     state->es384_key = std::move(key).value();
+  } else {
+    Result<std::unique_ptr<Poco::JWT::Signer>> signer = LoadSigner(options);
+    if (!signer.ok()) return signer.status();
+    state->signer = std::move(signer).value();
   }
   Result<std::unique_ptr<http::HttpClient>> client = http::HttpClient::Create(options.http);
   if (!client.ok()) return client.status();
@@ -261,10 +253,11 @@ Result<std::string> SmartBackendAuth::ClientAssertion(const std::string& audienc
     token.payload().set("iat", Poco::Int64(now));
     token.payload().set("exp", Poco::Int64(now + o.assertion_lifetime.count()));
     token.setId(jti);
-    std::string jwt = state_->signer->sign(token, o.alg);
-    if (!state_->es384_key) return jwt;
-    // Poco's header and payload, our signature over them (es384.h).
-    const std::string signing_input = jwt.substr(0, jwt.rfind('.'));
+    if (!state_->es384_key) return state_->signer->sign(token, o.alg);
+    // Poco's encoding of header and payload, signed here (es384.h).
+    token.setAlgorithm(o.alg);
+    const std::string signing_input = Poco::JWT::Serializer::serialize(token.header()) + "." +
+                                      Poco::JWT::Serializer::serialize(token.payload());
     Result<std::string> signature = SignEs384(state_->es384_key.get(), signing_input);
     if (!signature.ok()) return signature.status();
     return signing_input + "." + *signature;

@@ -96,6 +96,13 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
+std::string Base64Url(std::string_view bytes) {
+  std::string b64 = Base64(bytes);
+  for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!b64.empty() && b64.back() == '=') b64.pop_back();
+  return b64;
+}
+
 Result<std::unique_ptr<AuthProvider>> MakeBearerFileAuth(std::string token_file) {
   Result<std::string> header = BearerFileAuth::Load(token_file);
   if (!header.ok()) return Status::InvalidArgument(header.status().message());

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/store/sqlite_db.h"
+#include "fhirbridge/file_sync.h"
 
 namespace fhirbridge::store {
 
@@ -17,23 +18,6 @@ namespace {
 
 Status Errno(std::string_view what, int error) {
   return Status::Unavailable(std::string(what) + ": " + std::strerror(error));
-}
-
-std::string FolderOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-Status SyncFolder(const std::string& database_path) {
-  const int folder = ::open(FolderOf(database_path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (folder < 0 || ::fsync(folder) != 0) {
-    const int error = errno;
-    if (folder >= 0) ::close(folder);
-    return Errno("store: cannot sync the store's folder", error);
-  }
-  ::close(folder);
-  return Status::Ok();
 }
 
 Status ExtendWithZeros(int fd, std::int64_t from, std::int64_t to) {
@@ -63,7 +47,7 @@ Status PreallocateWal(SqliteDb& db, const std::string& database_path, std::int64
     status = ExtendWithZeros(fd, st.st_size, bytes);
     // A disk without room for it keeps what it had (the zeros would only take space).
     if (!status.ok()) (void)::ftruncate(fd, st.st_size);
-    if (status.ok()) status = SyncFolder(database_path);
+    if (status.ok()) status = SyncFolderOf(database_path);
   }
   ::close(fd);
   FHIRBRIDGE_RETURN_IF_ERROR(status);
@@ -91,7 +75,7 @@ Status WalFile::Reopen() {
     return Errno("store: cannot stat the WAL", error);
   }
   // The WAL may be new: its directory entry must reach the disk as surely as its frames.
-  if (Status synced = SyncFolder(database_path_); !synced.ok()) {
+  if (Status synced = SyncFolderOf(database_path_); !synced.ok()) {
     ::close(fd);
     return synced;
   }
