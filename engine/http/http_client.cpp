@@ -1,6 +1,8 @@
 #include "engine/http/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -146,16 +148,26 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(HttpClientOptions options
     return Status::InvalidArgument("a client certificate needs its key, and a key its certificate");
   }
   options.max_connections = std::max<std::size_t>(options.max_connections, 1);
+  const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) return Status::Internal("epoll_create1 failed");
   CURLM* multi = curl_multi_init();
-  if (multi == nullptr) return Status::Internal("curl_multi_init failed");
+  if (multi == nullptr) {
+    ::close(epoll_fd);
+    return Status::Internal("curl_multi_init failed");
+  }
   curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                     static_cast<long>(options.max_connections));
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_connections));
-  return std::unique_ptr<HttpClient>(new HttpClient(std::move(options), multi));
+  auto client = std::unique_ptr<HttpClient>(new HttpClient(std::move(options), multi, epoll_fd));
+  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &HttpClient::OnSocket);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, client.get());
+  curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &HttpClient::OnTimer);
+  curl_multi_setopt(multi, CURLMOPT_TIMERDATA, client.get());
+  return client;
 }
 
-HttpClient::HttpClient(HttpClientOptions options, void* multi)
-    : options_(std::move(options)), multi_(multi) {}
+HttpClient::HttpClient(HttpClientOptions options, void* multi, int epoll_fd)
+    : options_(std::move(options)), multi_(multi), epoll_fd_(epoll_fd) {}
 
 HttpClient::~HttpClient() {
   CURLM* multi = static_cast<CURLM*>(multi_);
@@ -165,7 +177,67 @@ HttpClient::~HttpClient() {
     curl_slist_free_all(t->headers);
   }
   for (void* easy : idle_) curl_easy_cleanup(static_cast<CURL*>(easy));
-  curl_multi_cleanup(multi);
+  curl_multi_cleanup(multi);  // may still call OnSocket: the epoll set is closed after it
+  ::close(epoll_fd_);
+}
+
+int HttpClient::OnSocket(void* /*easy*/, int socket, int what, void* client, void* socket_data) {
+  auto* self = static_cast<HttpClient*>(client);
+  if (what == CURL_POLL_REMOVE) {
+    // The socket may be closed already, and so gone from the set: nothing to undo then.
+    ::epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    return 0;
+  }
+  epoll_event event{};
+  event.data.fd = socket;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) event.events |= EPOLLIN;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) event.events |= EPOLLOUT;
+  // socket_data marks a socket already in the set; a number closed and reused for a new socket
+  // is caught by the fallbacks on EEXIST and ENOENT.
+  int op = socket_data != nullptr ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (::epoll_ctl(self->epoll_fd_, op, socket, &event) != 0) {
+    op = errno == EEXIST ? EPOLL_CTL_MOD : (errno == ENOENT ? EPOLL_CTL_ADD : -1);
+    if (op < 0 || ::epoll_ctl(self->epoll_fd_, op, socket, &event) != 0) return -1;
+  }
+  if (socket_data == nullptr) curl_multi_assign(static_cast<CURLM*>(self->multi_), socket, self);
+  return 0;
+}
+
+int HttpClient::OnTimer(void* /*multi*/, long timeout_ms, void* client) {
+  auto* self = static_cast<HttpClient*>(client);
+  if (timeout_ms < 0) {
+    self->timer_.reset();
+  } else {
+    self->timer_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  }
+  return 0;
+}
+
+void HttpClient::Drive(std::chrono::milliseconds max_wait) {
+  CURLM* multi = static_cast<CURLM*>(multi_);
+  int running = 0;
+  const auto now = std::chrono::steady_clock::now();
+  if (timer_ && *timer_ <= now) {
+    timer_.reset();
+    curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    return;
+  }
+  if (timer_) {
+    max_wait = std::min(max_wait, std::chrono::ceil<std::chrono::milliseconds>(*timer_ - now));
+  }
+  epoll_event events[16];
+  const int n = ::epoll_wait(epoll_fd_, events, 16, static_cast<int>(max_wait.count()));
+  for (int i = 0; i < n; ++i) {
+    int flags = 0;
+    if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
+    if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+    if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+    curl_multi_socket_action(multi, events[i].data.fd, flags, &running);
+  }
+  if (timer_ && *timer_ <= std::chrono::steady_clock::now()) {
+    timer_.reset();
+    curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  }
 }
 
 void* HttpClient::TakeEasyHandle() {
@@ -257,13 +329,9 @@ void HttpClient::Collect(std::deque<HttpCompletion>& out) {
 }
 
 std::vector<HttpCompletion> HttpClient::Wait() {
-  CURLM* multi = static_cast<CURLM*>(multi_);
   while (done_.empty() && !transfers_.empty()) {
-    int running = 0;
-    curl_multi_perform(multi, &running);
+    Drive(std::chrono::milliseconds(1000));
     Collect(done_);
-    if (!done_.empty() || transfers_.empty()) break;
-    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
   }
   std::vector<HttpCompletion> out(std::make_move_iterator(done_.begin()),
                                   std::make_move_iterator(done_.end()));
@@ -273,7 +341,6 @@ std::vector<HttpCompletion> HttpClient::Wait() {
 
 Result<HttpResponse> HttpClient::Perform(HttpRequest request) {
   Submit(kPerformTag, std::move(request));
-  CURLM* multi = static_cast<CURLM*>(multi_);
   while (true) {
     auto mine = std::find_if(done_.begin(), done_.end(),
                              [](const HttpCompletion& c) { return c.tag == kPerformTag; });
@@ -282,11 +349,8 @@ Result<HttpResponse> HttpClient::Perform(HttpRequest request) {
       done_.erase(mine);
       return response;
     }
-    int running = 0;
-    curl_multi_perform(multi, &running);
-    const std::size_t before = done_.size();
+    Drive(std::chrono::milliseconds(1000));
     Collect(done_);
-    if (done_.size() == before) curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
   }
 }
 

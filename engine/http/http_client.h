@@ -83,12 +83,21 @@ class HttpClient {
   struct Transfer;  ///< one request in flight (http_client.cpp)
 
  private:
-  explicit HttpClient(HttpClientOptions options, void* multi);
+  explicit HttpClient(HttpClientOptions options, void* multi, int epoll_fd);
   void* TakeEasyHandle();
   void Collect(std::deque<HttpCompletion>& out);
+  /// Waits up to `max_wait` for a socket libcurl watches or for its timer, and lets libcurl act
+  /// on what happened (curl_multi_socket_action): only the sockets that are ready are looked at.
+  void Drive(std::chrono::milliseconds max_wait);
+  // libcurl's CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION (CURL and CURLM are void).
+  static int OnSocket(void* easy, int socket, int what, void* client, void* socket_data);
+  static int OnTimer(void* multi, long timeout_ms, void* client);
 
   HttpClientOptions options_;
-  void* multi_;              ///< CURLM*
+  void* multi_;   ///< CURLM*
+  int epoll_fd_;  ///< the sockets libcurl asked to watch
+  /// When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT); empty: no timer.
+  std::optional<std::chrono::steady_clock::time_point> timer_;
   std::vector<void*> idle_;  ///< CURL* handles kept for reuse
   std::vector<std::unique_ptr<Transfer>> transfers_;
   std::deque<HttpCompletion> done_;
