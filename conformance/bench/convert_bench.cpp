@@ -7,6 +7,8 @@
 //   memchr scan  — a plain memchr for CR over the bytes (the yardstick of the parse target)
 //   parse        — hl7v2::Parse (segments and fields indexed, charset validated)
 //   convert      — parse + PCD-01 mapping + FHIR JSON serialisation (what `convert` does)
+//   validate     — convert, then the Bundle validated against R4 and the vital-signs profiles
+//                  (what a mapping worker of `fhirbridge run` does per message)
 // Targets (ARCHITECTURE.md): parse >= 1/3 of the memchr scan; convert >= 100,000 messages/s
 // for ~30 OBX (~20 Observations, ~18 KB of JSON).
 
@@ -18,6 +20,7 @@
 
 #include "conformance/bench/pcd01_corpus.h"
 #include "connectors/hl7v2/er7.h"
+#include "fhir-profiles/validator/validator.h"
 #include "fhirbridge/timezone.h"
 #include "mappers/pcd01_mapper.h"
 #include "mappers/terminology.h"
@@ -61,8 +64,11 @@ void Print(const char* name, const Figure& f) {
   std::printf("  %-14s %12.0f messages/s %10.1f MB/s\n", name, f.messages_per_s, f.mb_per_s);
 }
 
-// Which figures to measure: all, or one ("scan", "parse", "convert") for profiling.
+// Which figures to measure: all, or one ("scan", "parse", "convert", "validate") for profiling.
 std::string g_only;
+
+// The service's validator (embedded R4 definitions and profiles), for the "validate" figure.
+const fhirbridge::validator::Validator* g_validator = nullptr;
 
 bool Wanted(const char* name) { return g_only.empty() || g_only == name; }
 
@@ -87,7 +93,7 @@ int Run(const std::vector<std::string>& corpus, const char* title, double second
     return 1;
   }
   std::size_t sink = 0;
-  Figure scan, parse, convert;
+  Figure scan, parse, convert, validate;
   if (Wanted("scan"))
     scan = Measure(
         corpus, seconds,
@@ -114,10 +120,20 @@ int Run(const std::vector<std::string>& corpus, const char* title, double second
   if (Wanted("convert"))
     convert = Measure(
         corpus, seconds, [&](const std::string& m) { return mapper.Map(m).bundle.size(); }, sink);
+  if (Wanted("validate"))
+    validate = Measure(
+        corpus, seconds,
+        [&](const std::string& m) {
+          const std::string bundle = mapper.Map(m).bundle;
+          return g_validator->ValidateJson(bundle, fhirbridge::validator::ValidationOptions{})
+              .issues.size();
+        },
+        sink);
   // A figure left out by --only is not printed: a 0 would read as a measurement.
   if (Wanted("scan")) Print("memchr scan", scan);
   if (Wanted("parse")) Print("parse", parse);
   if (Wanted("convert")) Print("convert", convert);
+  if (Wanted("validate")) Print("+ validate", validate);
   if (g_only.empty())
     std::printf("  parse / memchr scan = %.2f (target >= 0.33)\n", parse.mb_per_s / scan.mb_per_s);
   std::printf("  (checksum %zu)\n", sink % 1000);
@@ -145,7 +161,8 @@ int main(int argc, char** argv) {
       seconds = 0.05;
     } else {
       std::fprintf(stderr,
-                   "usage: fhirbridge_bench [--seconds S] [--obx N] [--only scan|parse|convert] "
+                   "usage: fhirbridge_bench [--seconds S] [--obx N] "
+                   "[--only scan|parse|convert|validate] "
                    "[--corpus obx|mixed] [--passes P] [--quick]\n");
       return 2;
     }
@@ -155,6 +172,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "terminology: %s\n", terms.status().ToString().c_str());
     return 1;
   }
+  auto definitions = fhirbridge::validator::Definitions::Embedded();
+  auto validator = definitions.ok()
+                       ? fhirbridge::validator::Validator::Create(std::move(definitions).value())
+                       : definitions.status();
+  if (!validator.ok()) {
+    std::fprintf(stderr, "validator: %s\n", validator.status().ToString().c_str());
+    return 1;
+  }
+  g_validator = validator->get();
   fhirbridge::mappers::Pcd01Options options;
   options.source_name = "bench";
   const fhirbridge::mappers::Pcd01Mapper mapper(*terms, options);
