@@ -111,7 +111,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool f
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
   if (rc != SQLITE_OK) return SqliteStatus(raw, rc, "cannot open store " + path);
-  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
   // WAL: readers never block the writer; FULL makes each commit durable (fsync of the WAL)
   // before it returns, which is what "no ACK before durability" needs.

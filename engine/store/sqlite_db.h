@@ -52,6 +52,9 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+/// How long a connection waits for a lock another connection holds before SQLITE_BUSY.
+inline constexpr int kBusyTimeoutMs = 5000;
+
 /// One connection to a database file.
 class SqliteDb {
  public:

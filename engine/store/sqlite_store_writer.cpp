@@ -110,11 +110,14 @@ void SqliteStore::SyncLoop() {
 void SqliteStore::RestartWal() {
   int log_frames = 0;
   int copied = 0;
-  // RESTART waits (busy handler) for readers still on old frames, copies what is left, syncs
-  // the database file, and makes the next writer start the WAL over. The background pass has
-  // just copied nearly everything, so this holds the writer for a few milliseconds only.
+  // RESTART copies what is left, syncs the database file, and makes the next writer start the
+  // WAL over. The background pass has just copied nearly everything. Without a busy handler a
+  // reader still on old frames makes it return SQLITE_BUSY at once instead of putting the writer
+  // (and every ACK behind it) to sleep; the checkpointer asks again after its next pass.
+  sqlite3_busy_timeout(writer_->handle(), 0);
   const int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), "main", SQLITE_CHECKPOINT_RESTART,
                                            &log_frames, &copied);
+  sqlite3_busy_timeout(writer_->handle(), kBusyTimeoutMs);
   if (rc == SQLITE_OK) {
     std::lock_guard lock(queue_mutex_);
     ++wal_restart_count_;
