@@ -50,6 +50,13 @@ std::string WriteConfig(const fs::path& dir) {
   return path;
 }
 
+// The value of an unlabelled family in /metrics text; -1 when it is not there.
+double MetricValue(const std::string& metrics, const std::string& name) {
+  const std::size_t at = metrics.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(metrics.substr(at + name.size() + 2));
+}
+
 BOOST_AUTO_TEST_CASE(every_acknowledged_message_is_delivered_once_across_a_sigkill) {
   TempDir t;
   const std::string config = WriteConfig(t.dir);
@@ -161,6 +168,13 @@ BOOST_AUTO_TEST_CASE(admin_api_reports_health_metrics_and_messages_and_sigterm_s
                  std::string::npos);
   BOOST_CHECK_NE(metrics.find("fhirbridge_ack_latency_seconds_count{source=\"icu\"}"),
                  std::string::npos);
+  // Two messages acknowledged one after the other: each waited for its own fsync, and a sync
+  // only ever follows a commit.
+  const double commits = MetricValue(metrics, "fhirbridge_store_commits_total");
+  const double syncs = MetricValue(metrics, "fhirbridge_store_syncs_total");
+  BOOST_CHECK_GE(syncs, 2.0);
+  BOOST_CHECK_LE(syncs, commits);
+  BOOST_CHECK_GE(MetricValue(metrics, "fhirbridge_store_wal_restarts_total"), 0.0);
   const std::string listed = HttpGet(admin, "/api/messages?status=mapped", status);
   BOOST_CHECK_EQUAL(status, 200);
   BOOST_CHECK_NE(listed.find("\"status\":\"mapped\""), std::string::npos);

@@ -96,6 +96,12 @@ void Metrics::AddGauge(const std::string& family, const std::string& help,
   GetFamily(family, help, "gauge").gauges.push_back(std::move(read));
 }
 
+void Metrics::AddCounterReader(const std::string& family, const std::string& help,
+                               std::function<std::vector<std::pair<Labels, double>>()> read) {
+  std::lock_guard lock(mutex_);
+  GetFamily(family, help, "counter").gauges.push_back(std::move(read));
+}
+
 std::string Metrics::Render() const {
   std::lock_guard lock(mutex_);
   std::string out;

@@ -52,6 +52,9 @@ class Metrics {
   /// A gauge computed when /metrics is rendered (queue depth, oldest age).
   void AddGauge(const std::string& family, const std::string& help,
                 std::function<std::vector<std::pair<Labels, double>>()> read);
+  /// A counter kept elsewhere (the store's), read when /metrics is rendered.
+  void AddCounterReader(const std::string& family, const std::string& help,
+                        std::function<std::vector<std::pair<Labels, double>>()> read);
 
   /// Every family in the text exposition format.
   std::string Render() const;

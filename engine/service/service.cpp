@@ -115,6 +115,22 @@ void Service::AddGauges() {
         }
         return out;
       });
+  // Group commit at work: acked messages per sync, and how often the WAL starts over.
+  const auto store_counter = [this](std::int64_t StoreCounters::*field) {
+    return [this, field] {
+      return std::vector<std::pair<Labels, double>>{
+          {{}, static_cast<double>(parts_.store->Counters().*field)}};
+    };
+  };
+  metrics_.AddCounterReader("fhirbridge_store_commits_total",
+                            "Store transactions committed (each may hold many messages).",
+                            store_counter(&StoreCounters::commits));
+  metrics_.AddCounterReader("fhirbridge_store_syncs_total",
+                            "fdatasync calls of the WAL that made commits durable.",
+                            store_counter(&StoreCounters::syncs));
+  metrics_.AddCounterReader("fhirbridge_store_wal_restarts_total",
+                            "Times the WAL was started over from its beginning.",
+                            store_counter(&StoreCounters::wal_restarts));
   metrics_.AddGauge("fhirbridge_dead_letters", "Dead letters not yet reprocessed or discarded.",
                     [this, destinations] {
                       std::vector<std::pair<Labels, double>> out;

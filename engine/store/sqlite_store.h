@@ -136,6 +136,7 @@ class SqliteStore final : public MessageStore {
   std::int64_t synced_commits() const;
   /// Number of times the writer restarted the WAL (wal_restart_frames).
   std::int64_t wal_restarts() const;
+  StoreCounters Counters() const override;
 
   /// Caps the database size in pages (PRAGMA max_page_count): tests use it to make writes fail
   /// as they do on a full disk.

@@ -219,6 +219,11 @@ std::int64_t SqliteStore::wal_restarts() const {
   return wal_restart_count_;
 }
 
+StoreCounters SqliteStore::Counters() const {
+  std::lock_guard lock(queue_mutex_);
+  return {commits_, synced_commit_count_, wal_restart_count_};
+}
+
 std::int64_t SqliteStore::DurableAuditId() const {
   std::lock_guard lock(queue_mutex_);
   return options_.full_sync ? durable_audit_id_ : committed_audit_id_;

@@ -73,6 +73,13 @@ struct QueueStats {
   std::int64_t dead = 0;
 };
 
+/// What the store's writer has done since it opened, for /metrics.
+struct StoreCounters {
+  std::int64_t commits = 0;       ///< transactions (group commit: each may hold many messages)
+  std::int64_t syncs = 0;         ///< fdatasync calls of the WAL that made commits durable
+  std::int64_t wal_restarts = 0;  ///< times the WAL was started over from its beginning
+};
+
 /// One line of `GET /api/messages`: ids, states and times only, never content.
 struct MessageSummary {
   std::int64_t id = 0;
@@ -180,6 +187,7 @@ class MessageStore : public Intake {
   /// The last audit entry that a power cut cannot take back. What is sent off the machine (the
   /// ATNA forwarder) stops there: a lost entry's id would be given to another entry.
   virtual std::int64_t DurableAuditId() const = 0;
+  virtual StoreCounters Counters() const = 0;
 };
 
 }  // namespace fhirbridge
