@@ -93,14 +93,19 @@ BOOST_AUTO_TEST_CASE(refuses_what_is_not_a_bundle) {
 BOOST_AUTO_TEST_CASE(reads_bundle_responses_and_locations) {
   const std::string body =
       R"({"resourceType":"Bundle","type":"batch-response","entry":[)"
-      R"({"response":{"status":"201 Created","location":"http://h/fhir/Patient/1/_history/2"}},)"
+      R"({"response":{"status":"201 Created","location":"http://h/fhir/Patient/1/_history/2",)"
+      R"("outcome":{"resourceType":"OperationOutcome","issue":[{"severity":"information"}]}}},)"
       R"({"response":{"status":"422","outcome":{"resourceType":"OperationOutcome","issue":[]}}}]})";
-  auto entries = ParseBundleResponse(body, "batch-response", 2);
+  // A view that does not end where the string does: the parser must stop at its end.
+  const std::string padded = body + "garbage";
+  auto entries =
+      ParseBundleResponse(std::string_view(padded).substr(0, body.size()), "batch-response", 2);
   BOOST_REQUIRE(entries.ok());
   BOOST_TEST((*entries)[0].status == 201);
   BOOST_TEST(RelativeLocation((*entries)[0].location, "http://h/fhir") == "Patient/1/_history/2");
   BOOST_TEST(TypeAndId("Patient/1/_history/2") == "Patient/1");
   BOOST_TEST(TypeAndId("Patient") == "");
+  BOOST_TEST((*entries)[0].outcome.empty());  // an entry that succeeded keeps no outcome
   BOOST_TEST((*entries)[1].status == 422);
   BOOST_TEST((*entries)[1].outcome.find("OperationOutcome") != std::string::npos);
   BOOST_TEST(!ParseBundleResponse(body, "batch-response", 3).ok());

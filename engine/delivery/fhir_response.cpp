@@ -86,8 +86,11 @@ const rapidjson::Value* Member(const rapidjson::Value& object, const char* name)
 
 Result<std::vector<EntryResponse>> ParseBundleResponse(std::string_view body, std::string_view type,
                                                        std::size_t expected_entries) {
+  // Parsed in place in a copy: its strings stay in the buffer instead of being copied out one
+  // by one (every answer to every delivery goes through here).
+  std::string buffer(body);
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(body.data(), body.size());
+  doc.ParseInsitu(buffer.data());
   if (doc.HasParseError() || !doc.IsObject()) {
     return Status::InvalidArgument("the answer is not a JSON object");
   }
@@ -121,8 +124,11 @@ Result<std::vector<EntryResponse>> ParseBundleResponse(std::string_view body, st
         location && location->IsString()) {
       out[i].location = location->GetString();
     }
+    // Servers attach an "all OK" OperationOutcome to entries that succeeded too (Medplum does);
+    // only a failed entry's is kept, so only that one is written out again.
+    const bool succeeded = out[i].status >= 200 && out[i].status <= 299;
     if (const rapidjson::Value* outcome = Member(*response, "outcome");
-        outcome && outcome->IsObject()) {
+        !succeeded && outcome && outcome->IsObject()) {
       out[i].outcome = ToJson(*outcome);
     }
   }

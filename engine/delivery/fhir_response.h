@@ -32,7 +32,7 @@ std::string SynthesizedOutcome(std::string_view code, std::string_view text);
 struct EntryResponse {
   int status = 0;        ///< from "201 Created"; 0 when missing or unreadable
   std::string location;  ///< response.location as sent
-  std::string outcome;   ///< response.outcome as JSON, "" when none
+  std::string outcome;   ///< response.outcome as JSON of a failed entry; "" when none or 2xx
 };
 
 inline constexpr std::size_t kAnyEntryCount = static_cast<std::size_t>(-1);
