@@ -1,5 +1,6 @@
 #include "engine/store/sqlite_db.h"
 
+#include <mutex>
 #include <utility>
 
 namespace fhirbridge::store {
@@ -106,6 +107,12 @@ bool Statement::IsNull(int column) const {
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool full_sync,
                                                  bool create) {
+  // SQLite keeps memory statistics by default: a process-wide mutex taken on every allocation
+  // of every connection (the committer, the readers and the checkpointer contend for it), for
+  // figures nothing here reads. Off, once, before the library initialises; a library already
+  // initialised by someone else just keeps them (SQLITE_MISUSE is ignored).
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
