@@ -369,45 +369,63 @@ void Walker::Quantity(const ElementNode& def, const rapidjson::Value& q) {
 void Walker::Coding(const rapidjson::Value& coding) {
   std::string_view system = Str(coding, "system");
   if (system.empty()) return;
-  if (validator_.definitions().IsValueSet(system) &&
-      validator_.definitions().CodeSystem(system) == nullptr) {
-    Error("invalid",
-          "The Coding references a value set, not a code system ('" + std::string(system) + "')",
-          ".system");
-    return;
+  std::optional<DataIssue> issue = validator_.CheckCoding(system, Str(coding, "code"));
+  if (issue) Error(issue->code.c_str(), std::move(issue->text), issue->location);
+}
+
+std::optional<DataIssue> Validator::CodingIssue(std::string_view system,
+                                                std::string_view code) const {
+  if (defs_->IsValueSet(system) && defs_->CodeSystem(system) == nullptr) {
+    return DataIssue::Error(
+        "invalid", ".system",
+        "The Coding references a value set, not a code system ('" + std::string(system) + "')");
   }
-  std::string_view code = Str(coding, "code");
-  if (code.empty()) return;
+  if (code.empty()) return std::nullopt;
+  const auto unknown = [&] {
+    return DataIssue::Error(
+        "code-invalid", ".code",
+        "Unknown code '" + std::string(code) + "' in the CodeSystem '" + std::string(system) + "'");
+  };
   if (system == kUcum) {
 #ifdef FHIRBRIDGE_HAVE_UCUM
-    Status valid = ucum::UnitSystem::Embedded().Validate(code);
-    if (!valid.ok())
-      Error("code-invalid",
-            "Unknown code '" + std::string(code) + "' in the CodeSystem '" + std::string(system) +
-                "'",
-            ".code");
+    if (!ucum::UnitSystem::Embedded().Validate(code).ok()) return unknown();
 #endif
-    return;
+    return std::nullopt;
   }
-  const rapidjson::Value* cs = validator_.definitions().CodeSystem(system);
-  if (cs == nullptr || Str(*cs, "content") != "complete") return;
-  const CodeSet* all = nullptr;
-  (void)all;
+  const rapidjson::Value* cs = defs_->CodeSystem(system);
+  if (cs == nullptr || Str(*cs, "content") != "complete") return std::nullopt;
   auto concepts = cs->FindMember("concept");
-  if (concepts == cs->MemberEnd() || !concepts->value.IsArray() || concepts->value.Empty()) return;
+  if (concepts == cs->MemberEnd() || !concepts->value.IsArray() || concepts->value.Empty())
+    return std::nullopt;
   std::vector<const rapidjson::Value*> stack{&concepts->value};
   while (!stack.empty()) {
     const rapidjson::Value* list = stack.back();
     stack.pop_back();
     for (const auto& c : list->GetArray()) {
-      if (Str(c, "code") == code) return;
+      if (Str(c, "code") == code) return std::nullopt;
       auto sub = c.FindMember("concept");
       if (sub != c.MemberEnd() && sub->value.IsArray()) stack.push_back(&sub->value);
     }
   }
-  Error("code-invalid",
-        "Unknown code '" + std::string(code) + "' in the CodeSystem '" + std::string(system) + "'",
-        ".code");
+  return unknown();
+}
+
+std::optional<DataIssue> Validator::CheckCoding(std::string_view system,
+                                                std::string_view code) const {
+  // The system's length first: no system and code can make another pair's key.
+  thread_local std::string key;
+  key.clear();
+  const std::size_t length = system.size();
+  key.append(reinterpret_cast<const char*>(&length), sizeof length).append(system).append(code);
+  {
+    std::shared_lock lock(coding_mutex_);
+    auto it = coding_verdicts_.find(key);
+    if (it != coding_verdicts_.end()) return it->second;
+  }
+  std::optional<DataIssue> issue = CodingIssue(system, code);
+  std::unique_lock lock(coding_mutex_);
+  if (coding_verdicts_.size() < kCodingVerdicts) coding_verdicts_.emplace(key, issue);
+  return issue;
 }
 
 void Walker::MinMaxValue(const ElementNode& def, std::string_view type,

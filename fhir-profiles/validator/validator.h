@@ -14,6 +14,8 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -92,6 +94,13 @@ class Validator {
   const Definitions& definitions() const { return *defs_; }
   const InvariantEngine* invariant_engine() const { return invariants_; }
 
+  /// What is wrong with a Coding of this system and code against what is loaded (a ValueSet URL
+  /// as system, a code a complete CodeSystem lacks, an invalid UCUM code), located relative to
+  /// the Coding (".system", ".code"); none when nothing is. Worked out once per pair and kept
+  /// (kCodingVerdicts pairs at most): devices send the same codes over and over. Thread-safe.
+  std::optional<DataIssue> CheckCoding(std::string_view system, std::string_view code) const;
+  static constexpr std::size_t kCodingVerdicts = 65536;
+
  private:
   explicit Validator(std::unique_ptr<Definitions> defs);
 
@@ -108,6 +117,10 @@ class Validator {
   // Canonical URL (with and without |version) -> compiled base definition, for ForUrl.
   std::unordered_map<std::string, const Structure*, Hash, std::equal_to<>> base_urls_;
   const InvariantEngine* invariants_ = nullptr;
+  std::optional<DataIssue> CodingIssue(std::string_view system, std::string_view code) const;
+  mutable std::shared_mutex coding_mutex_;
+  mutable std::unordered_map<std::string, std::optional<DataIssue>, Hash, std::equal_to<>>
+      coding_verdicts_;
 };
 
 }  // namespace fhirbridge::validator
