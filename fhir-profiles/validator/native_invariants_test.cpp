@@ -42,6 +42,36 @@ struct Case {
 
 const Case kCases[] = {
     // Bundle-level
+    {"bdl-1", R"({"resourceType":"Bundle","type":"transaction"})", "Bundle"},
+    {"bdl-1", R"({"resourceType":"Bundle","type":"searchset","total":3})", "Bundle"},
+    {"bdl-1", R"({"resourceType":"Bundle","type":"history","total":3})", "Bundle"},
+    {"bdl-1", R"({"resourceType":"Bundle","type":"transaction","total":3})", "Bundle"},
+    {"bdl-1", R"({"resourceType":"Bundle","total":3})", "Bundle"},
+    {"bdl-2",
+     R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"POST","url":"Patient"}}]})",
+     "Bundle"},
+    {"bdl-2", R"({"resourceType":"Bundle","type":"collection"})", "Bundle"},
+    {"bdl-2",
+     R"({"resourceType":"Bundle","type":"collection","entry":[{"search":{"mode":"match"}}]})",
+     "Bundle"},
+    {"bdl-2",
+     R"({"resourceType":"Bundle","type":"searchset","entry":[{"search":{"mode":"match"}}]})",
+     "Bundle"},
+    {"bdl-2", R"({"resourceType":"Bundle","type":"collection","entry":[{"search":null}]})",
+     "Bundle"},
+    {"bdl-9", R"({"resourceType":"Bundle","type":"transaction"})", "Bundle"},
+    {"bdl-9", R"({"resourceType":"Bundle","type":"document"})", "Bundle"},
+    {"bdl-9", R"({"resourceType":"Bundle","_type":{"id":"t"}})", "Bundle"},
+    {"bdl-10", R"({"resourceType":"Bundle","type":"batch"})", "Bundle"},
+    {"bdl-10", R"({"resourceType":"Bundle","type":"document"})", "Bundle"},
+    {"bdl-11", R"({"resourceType":"Bundle","type":"collection"})", "Bundle"},
+    {"bdl-11",
+     R"({"resourceType":"Bundle","type":"document","entry":[{"resource":{"resourceType":"Patient"}}]})",
+     "Bundle"},
+    {"bdl-12", R"({"resourceType":"Bundle","type":"transaction-response"})", "Bundle"},
+    {"bdl-12",
+     R"({"resourceType":"Bundle","type":"message","entry":[{"resource":{"resourceType":"Patient"}}]})",
+     "Bundle"},
     {"bdl-3",
      R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"POST","url":"Patient"}}]})",
      "Bundle"},
@@ -143,9 +173,9 @@ const Case kCases[] = {
 
 BOOST_AUTO_TEST_CASE(every_native_invariant_is_recognised_in_the_r4_definitions) {
   const std::map<std::string, const Invariant*> found = NativeInvariants();
-  const std::set<std::string> expected = {"bdl-3", "bdl-4", "bdl-5", "bdl-7", "bdl-8",
-                                          "dom-6", "obs-3", "obs-6", "obs-7", "qty-3",
-                                          "vs-1",  "vs-2",  "vs-3"};
+  const std::set<std::string> expected = {
+      "bdl-1",  "bdl-2", "bdl-3", "bdl-4", "bdl-5", "bdl-7", "bdl-8", "bdl-9", "bdl-10", "bdl-11",
+      "bdl-12", "dom-6", "obs-3", "obs-6", "obs-7", "qty-3", "vs-1",  "vs-2",  "vs-3"};
   std::set<std::string> keys;
   for (const auto& [key, inv] : found) keys.insert(key);
   BOOST_TEST(keys == expected, boost::test_tools::per_element());
