@@ -209,7 +209,12 @@ Result<PurgeReport> SqliteStore::PurgePayloads(std::int64_t cutoff_us, std::int6
     Statement& messages = w_->purge_messages;
     messages.Bind(1, cutoff_us).Bind(2, now_us);
     FHIRBRIDGE_RETURN_IF_ERROR(messages.Run());
-    FHIRBRIDGE_RETURN_IF_ERROR(w_->purge_raw.Bind(1, now_us).Run());
+    if (report.messages > 0) {
+      // Within the range purge_range found: a rowid range, not another pass over every message.
+      Statement& raw = w_->purge_raw;
+      raw.Bind(1, now_us).Bind(2, report.first_message_id).Bind(3, report.last_message_id);
+      FHIRBRIDGE_RETURN_IF_ERROR(raw.Run());
+    }
     Statement& rejected = w_->purge_rejected;
     rejected.Bind(1, cutoff_us).Bind(2, now_us);
     FHIRBRIDGE_RETURN_IF_ERROR(rejected.Run());

@@ -172,8 +172,8 @@ Result<std::unique_ptr<WriterStatements>> WriterStatements::Prepare(SqliteDb& db
        "AND NOT EXISTS(SELECT 1 FROM dead_letters d WHERE d.message_id = messages.id "
        "AND d.status = 0)"},
       {&s->purge_raw,
-       "DELETE FROM message_raw WHERE message_id IN "
-       "(SELECT id FROM messages WHERE purged_at_us = ?1)"},
+       "DELETE FROM message_raw WHERE message_id BETWEEN ?2 AND ?3 AND message_id IN "
+       "(SELECT id FROM messages WHERE id BETWEEN ?2 AND ?3 AND purged_at_us = ?1)"},
       {&s->purge_rejected,
        "UPDATE rejected SET raw = X'', purged_at_us = ?2 "
        "WHERE received_at_us < ?1 AND purged_at_us IS NULL"},
