@@ -8,6 +8,9 @@
 //   fhirbridge_e2e_fhir_bench --fhirbridge PATH [--messages N] [--obx K] [--connections C]
 //                             [--seconds S] [--sync full|normal]
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Pipe.h>
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
@@ -78,6 +81,23 @@ std::size_t ObservationsOnServer(const fhirbridge::testing::FhirServerProcess& s
   return d.IsObject() && d.HasMember("Observation") ? d["Observation"].GetUint64() : 0;
 }
 
+// A counter from fhirbridge's /metrics (Prometheus text), 0 when it cannot be read.
+double MetricValue(int admin_port, const std::string& name) {
+  try {
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(admin_port));
+    session.setTimeout(Poco::Timespan(10, 0));
+    Poco::Net::HTTPRequest request("GET", "/metrics", Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session.receiveResponse(response);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    }
+  } catch (const std::exception&) {
+  }
+  return 0;
+}
+
 bool ParseArgs(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -125,10 +145,13 @@ int Run(const Options& o) {
       Poco::Process::launch(o.fhirbridge, {"run", "--config", config}, nullptr, nullptr, &err);
   Poco::PipeInputStream log(err);
   int port = 0;
+  int admin_port = 0;
   const std::regex listening("event=source.listening[^\\n]* port=([0-9]+)");
+  const std::regex admin("event=admin.listening[^\\n]* port=([0-9]+)");
   for (std::string line; port == 0 && std::getline(log, line);) {
     std::smatch m;
     if (std::regex_search(line, m, listening)) port = std::stoi(m[1]);
+    if (std::regex_search(line, m, admin)) admin_port = std::stoi(m[1]);
   }
   std::thread drain([&log] {
     for (std::string line; std::getline(log, line);) {
@@ -142,6 +165,8 @@ int Run(const Options& o) {
   const double service_cpu0 = CpuSeconds(service.id());
   const double service_written0 = WrittenBytes(service.id());
   const double server_cpu0 = CpuSeconds((*server)->pid());
+  const double commits0 = MetricValue(admin_port, "fhirbridge_store_commits_total");
+  const double syncs0 = MetricValue(admin_port, "fhirbridge_store_syncs_total");
   const auto start = Clock::now();
   std::atomic<int> acked{0};
   std::vector<std::thread> senders;
@@ -177,6 +202,8 @@ int Run(const Options& o) {
   const double service_cpu = CpuSeconds(service.id()) - service_cpu0;
   const double service_written = WrittenBytes(service.id()) - service_written0;
   const double server_cpu = CpuSeconds((*server)->pid()) - server_cpu0;
+  const double commits = MetricValue(admin_port, "fhirbridge_store_commits_total") - commits0;
+  const double syncs = MetricValue(admin_port, "fhirbridge_store_syncs_total") - syncs0;
   Poco::Process::requestTermination(service.id());
   service.wait();
   drain.join();
@@ -196,7 +223,10 @@ int Run(const Options& o) {
       "ratio 1/%.1f\n",
       o.sync.c_str(), service_cpu / n * 1e6, server_cpu / n * 1e6,
       service_cpu > 0 ? server_cpu / service_cpu : 0.0);
-  std::printf("fhirbridge wrote %.1f KB per message (store, logs)\n", service_written / n / 1024);
+  std::printf(
+      "fhirbridge wrote %.1f KB per message (store, logs); store commits %.2f and fdatasyncs "
+      "%.2f per message\n",
+      service_written / n / 1024, commits / n, syncs / n);
   return acked.load() == o.messages ? 0 : 1;
 }
 
