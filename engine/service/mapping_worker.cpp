@@ -64,7 +64,7 @@ void MappingWorker::Wake() {
 
 void MappingWorker::Loop() {
   NameThisThread("fb-map");
-  LowerPipelineThreadPriority();
+  MakeMappingThreadIdlePriority();
   for (;;) {
     {
       std::lock_guard lock(mutex_);
