@@ -7,8 +7,8 @@
 // - The mapping worker is pure CPU work on stored messages: it runs under SCHED_IDLE, so a
 //   connection thread woken by a message (or the committer) takes the CPU from it at once. With
 //   nice 19 alone the scheduler let it finish its slice first: 8 connections of
-//   fhirbridge_mllp_load were acknowledged at 5,500–6,000 messages/s with the mapper at nice 19
-//   and at 7,300–7,500 under SCHED_IDLE, while the end-to-end bench into the FHIR server showed
+//   fhirbridge_mllp_load were acknowledged at 5,800–6,300 messages/s with the mapper at nice 19
+//   and at 6,800–7,900 under SCHED_IDLE, while the end-to-end bench into the FHIR server showed
 //   no difference in CPU per message (docs/store.md, "Intake first").
 // - The dispatchers wait on their destination most of the time, and a destination on the same
 //   machine (a FHIR server) is a normal task: they keep nice 19, so that they are not starved by
