@@ -159,11 +159,11 @@ BOOST_AUTO_TEST_CASE(results_out_of_range_are_errors) {
 // More distinct units than the cache holds, from several threads: every answer stays right.
 BOOST_AUTO_TEST_CASE(cache_is_bounded_and_thread_safe) {
   constexpr int kThreads = 4;
-  const int per_thread = static_cast<int>(UnitSystem::kCacheCapacity) / 2 + 100;
+  constexpr int per_thread = static_cast<int>(UnitSystem::kCacheCapacity) / 2 + 100;
   std::vector<int> wrong(kThreads, 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([t, per_thread, &wrong] {
+    threads.emplace_back([t, &wrong] {
       for (int i = 0; i < per_thread; ++i) {
         std::string valid = "mg{" + std::to_string(t) + "_" + std::to_string(i) + "}/dL";
         std::string invalid = "mg/" + std::to_string(i) + "h";

@@ -35,7 +35,6 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 // Element list with id lookup.
 class Elements {
  public:
-  Elements(Alloc& a) : alloc_(a) {}
   std::vector<rapidjson::Value> list;
 
   int Find(const std::string& id) const {
@@ -62,9 +61,6 @@ class Elements {
     for (std::size_t i = at; i < list.size(); ++i) out.push_back(std::move(list[i]));
     list.swap(out);
   }
-
- private:
-  Alloc& alloc_;
 };
 
 // Replaces the `from` prefix of id and path by `to_id` / `to_path`.
@@ -239,7 +235,7 @@ Status GenerateSnapshot(rapidjson::Value& sd, const Definitions& defs, Alloc& al
       !diff->value["element"].IsArray())
     return Status::InvalidArgument(url +
                                    ": StructureDefinition has neither snapshot nor differential");
-  Elements els(alloc);
+  Elements els;
   for (const auto& e : (*base)["snapshot"]["element"].GetArray()) {
     rapidjson::Value copy(e, alloc);
     if (Str(copy, "id").empty()) SetString(copy, "id", Str(copy, "path"), alloc);

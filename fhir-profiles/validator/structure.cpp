@@ -370,7 +370,6 @@ Result<std::unique_ptr<Structure>> CompileStructure(const rapidjson::Value& sd,
       if (parent != by_id.end()) {
         // R4 profiles may name a choice type directly (Observation.valueQuantity): treat it as a
         // type slice of the choice element.
-        std::string_view unused;
         const ElementNode* choice = nullptr;
         if (!node.choice) {
           for (const ElementNode* c : parent->second->children)
