@@ -81,7 +81,7 @@ std::size_t ObservationsOnServer(const fhirbridge::testing::FhirServerProcess& s
   return d.IsObject() && d.HasMember("Observation") ? d["Observation"].GetUint64() : 0;
 }
 
-// A counter from fhirbridge's /metrics (Prometheus text), 0 when it cannot be read.
+// A counter from fhirbridge's /metrics (Prometheus text), -1 when it cannot be read.
 double MetricValue(int admin_port, const std::string& name) {
   try {
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(admin_port));
@@ -95,7 +95,7 @@ double MetricValue(int admin_port, const std::string& name) {
     }
   } catch (const std::exception&) {
   }
-  return 0;
+  return -1;
 }
 
 bool ParseArgs(int argc, char** argv, Options& o) {
@@ -202,8 +202,10 @@ int Run(const Options& o) {
   const double service_cpu = CpuSeconds(service.id()) - service_cpu0;
   const double service_written = WrittenBytes(service.id()) - service_written0;
   const double server_cpu = CpuSeconds((*server)->pid()) - server_cpu0;
-  const double commits = MetricValue(admin_port, "fhirbridge_store_commits_total") - commits0;
-  const double syncs = MetricValue(admin_port, "fhirbridge_store_syncs_total") - syncs0;
+  const double commits1 = MetricValue(admin_port, "fhirbridge_store_commits_total");
+  const double syncs1 = MetricValue(admin_port, "fhirbridge_store_syncs_total");
+  const double commits = commits1 < 0 ? -1 : commits1 - commits0;
+  const double syncs = syncs1 < 0 ? -1 : syncs1 - syncs0;
   Poco::Process::requestTermination(service.id());
   service.wait();
   drain.join();
@@ -223,10 +225,13 @@ int Run(const Options& o) {
       "ratio 1/%.1f\n",
       o.sync.c_str(), service_cpu / n * 1e6, server_cpu / n * 1e6,
       service_cpu > 0 ? server_cpu / service_cpu : 0.0);
-  std::printf(
-      "fhirbridge wrote %.1f KB per message (store, logs); store commits %.2f and fdatasyncs "
-      "%.2f per message\n",
-      service_written / n / 1024, commits / n, syncs / n);
+  std::printf("fhirbridge wrote %.1f KB per message (store, logs)", service_written / n / 1024);
+  if (commits0 >= 0 && syncs0 >= 0 && commits >= 0 && syncs >= 0) {
+    std::printf("; store commits %.2f and fdatasyncs %.2f per message", commits / n, syncs / n);
+  } else {
+    std::printf("; store commits and fdatasyncs: /metrics could not be read");
+  }
+  std::printf("\n");
   return acked.load() == o.messages ? 0 : 1;
 }
 

@@ -90,16 +90,11 @@ Histogram& Metrics::GetHistogram(const std::string& family, const std::string& h
   return *slot;
 }
 
-void Metrics::AddGauge(const std::string& family, const std::string& help,
-                       std::function<std::vector<std::pair<Labels, double>>()> read) {
+void Metrics::AddReader(const std::string& family, const std::string& help, Kind kind,
+                        std::function<std::vector<std::pair<Labels, double>>()> read) {
   std::lock_guard lock(mutex_);
-  GetFamily(family, help, "gauge").gauges.push_back(std::move(read));
-}
-
-void Metrics::AddCounterReader(const std::string& family, const std::string& help,
-                               std::function<std::vector<std::pair<Labels, double>>()> read) {
-  std::lock_guard lock(mutex_);
-  GetFamily(family, help, "counter").gauges.push_back(std::move(read));
+  GetFamily(family, help, kind == Kind::kCounter ? "counter" : "gauge")
+      .gauges.push_back(std::move(read));
 }
 
 std::string Metrics::Render() const {

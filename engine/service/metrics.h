@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fhirbridge::service {
@@ -49,12 +50,19 @@ class Metrics {
   /// The counter of a family for these labels, created at first use; the reference stays valid.
   Counter& GetCounter(const std::string& family, const std::string& help, const Labels& labels);
   Histogram& GetHistogram(const std::string& family, const std::string& help, const Labels& labels);
-  /// A gauge computed when /metrics is rendered (queue depth, oldest age).
+  /// Series computed when /metrics is rendered: a gauge (queue depth, oldest age), or a counter
+  /// kept elsewhere (the store's).
+  enum class Kind { kGauge, kCounter };
+  void AddReader(const std::string& family, const std::string& help, Kind kind,
+                 std::function<std::vector<std::pair<Labels, double>>()> read);
   void AddGauge(const std::string& family, const std::string& help,
-                std::function<std::vector<std::pair<Labels, double>>()> read);
-  /// A counter kept elsewhere (the store's), read when /metrics is rendered.
+                std::function<std::vector<std::pair<Labels, double>>()> read) {
+    AddReader(family, help, Kind::kGauge, std::move(read));
+  }
   void AddCounterReader(const std::string& family, const std::string& help,
-                        std::function<std::vector<std::pair<Labels, double>>()> read);
+                        std::function<std::vector<std::pair<Labels, double>>()> read) {
+    AddReader(family, help, Kind::kCounter, std::move(read));
+  }
 
   /// Every family in the text exposition format.
   std::string Render() const;

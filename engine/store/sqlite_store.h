@@ -130,12 +130,8 @@ class SqliteStore final : public MessageStore {
   /// audits it ("payload.purged"). The retention thread calls it; tests call it directly.
   Result<PurgeReport> PurgePayloads(std::int64_t cutoff_us, std::int64_t now_us);
 
-  /// Number of commits the writer made (tests check that jobs share commits).
-  std::int64_t commits() const;
-  /// Number of fdatasync calls on the WAL made for callers (each covers every commit before it).
-  std::int64_t synced_commits() const;
-  /// Number of times the writer restarted the WAL (wal_restart_frames).
-  std::int64_t wal_restarts() const;
+  /// Commits, fdatasyncs of the WAL (each covers every commit before it) and WAL restarts
+  /// (wal_restart_frames) since the store opened.
   StoreCounters Counters() const override;
 
   /// Caps the database size in pages (PRAGMA max_page_count): tests use it to make writes fail

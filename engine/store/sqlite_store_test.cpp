@@ -81,8 +81,8 @@ BOOST_AUTO_TEST_CASE(concurrent_accepts_share_commits) {
   BOOST_REQUIRE(pending.ok());
   BOOST_CHECK_EQUAL(pending->size(), std::size_t{kThreads * kPerThread});
   // Group commit: concurrent callers share transactions, so there are fewer commits than messages.
-  BOOST_TEST_MESSAGE("commits: " << store->commits());
-  BOOST_CHECK_LT(store->commits(), kThreads * kPerThread);
+  BOOST_TEST_MESSAGE("commits: " << store->Counters().commits);
+  BOOST_CHECK_LT(store->Counters().commits, kThreads * kPerThread);
 }
 
 BOOST_AUTO_TEST_CASE(the_wal_is_restarted_under_a_steady_stream_of_commits) {
@@ -108,9 +108,10 @@ BOOST_AUTO_TEST_CASE(the_wal_is_restarted_under_a_steady_stream_of_commits) {
     for (auto& th : threads) th.join();
     // 2,000 messages wrote well over 8 MB of frames; restarted every 64 frames, the WAL file
     // stays near twice that (journal_size_limit) plus what one checkpoint interval adds.
-    BOOST_CHECK_GT((*store)->wal_restarts(), 0);
+    BOOST_CHECK_GT((*store)->Counters().wal_restarts, 0);
     const auto wal_bytes = std::filesystem::file_size(path + "-wal");
-    BOOST_TEST_MESSAGE("restarts: " << (*store)->wal_restarts() << ", WAL bytes: " << wal_bytes);
+    BOOST_TEST_MESSAGE("restarts: " << (*store)->Counters().wal_restarts
+                                    << ", WAL bytes: " << wal_bytes);
     BOOST_CHECK_LT(wal_bytes, 4u * 1024 * 1024);
   }
   auto store = SqliteStore::Open(options);
@@ -225,21 +226,21 @@ BOOST_AUTO_TEST_CASE(intake_commits_are_synced_and_pipeline_progress_rides_on_th
   auto store = t.Open(std::chrono::hours(1));  // store.sync full; no timed sync in this test
   auto r = store->Accept(Msg("icu", "S1", "bytes"));
   BOOST_REQUIRE(r.ok());
-  const std::int64_t commits = store->commits();
-  const std::int64_t synced = store->synced_commits();
+  const std::int64_t commits = store->Counters().commits;
+  const std::int64_t synced = store->Counters().syncs;
   BOOST_CHECK_EQUAL(synced, commits);
   const std::int64_t intake_audit = LastAuditId(*store);
   BOOST_CHECK_EQUAL(store->DurableAuditId(), intake_audit);
   BOOST_REQUIRE(store->RecordMappings({Mapped(r->message_id)}, 2).ok());
   auto rows = store->PendingDeliveries("outbox", 0, 10);
   BOOST_REQUIRE(store->RecordDelivered("outbox", {{(*rows)[0].id, 0, ""}}, 3, std::nullopt).ok());
-  BOOST_CHECK_EQUAL(store->commits(), commits + 2);
-  BOOST_CHECK_EQUAL(store->synced_commits(), synced);  // mapping and delivery: no own fsync
+  BOOST_CHECK_EQUAL(store->Counters().commits, commits + 2);
+  BOOST_CHECK_EQUAL(store->Counters().syncs, synced);  // mapping and delivery: no own fsync
   // Their audit entries are committed but not yet known to be on disk.
   BOOST_CHECK_GT(LastAuditId(*store), intake_audit);
   BOOST_CHECK_EQUAL(store->DurableAuditId(), intake_audit);
   BOOST_REQUIRE(store->Accept(Msg("icu", "S2", "bytes2")).ok());
-  BOOST_CHECK_EQUAL(store->synced_commits(), synced + 1);
+  BOOST_CHECK_EQUAL(store->Counters().syncs, synced + 1);
   BOOST_CHECK_EQUAL(store->DurableAuditId(), LastAuditId(*store));
   // Reopened, everything committed is there, synced or not (a process crash keeps the WAL).
   store.reset();
@@ -253,7 +254,7 @@ BOOST_AUTO_TEST_CASE(pipeline_commits_alone_are_synced_within_the_interval) {
   auto store = t.Open(std::chrono::milliseconds(20));
   auto r = store->Accept(Msg("icu", "S1", "bytes"));
   BOOST_REQUIRE(r.ok());
-  const std::int64_t synced = store->synced_commits();
+  const std::int64_t synced = store->Counters().syncs;
   BOOST_REQUIRE(store->RecordMappings({Mapped(r->message_id)}, 2).ok());
   const std::int64_t mapped_audit = LastAuditId(*store);
   // Bounded wait: the syncer runs every 20 ms; 10 s is only the point at which to give up.
@@ -261,10 +262,10 @@ BOOST_AUTO_TEST_CASE(pipeline_commits_alone_are_synced_within_the_interval) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   BOOST_CHECK_EQUAL(store->DurableAuditId(), mapped_audit);
-  BOOST_CHECK_EQUAL(store->synced_commits(), synced + 1);
+  BOOST_CHECK_EQUAL(store->Counters().syncs, synced + 1);
   // Nothing new: no further sync.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  BOOST_CHECK_EQUAL(store->synced_commits(), synced + 1);
+  BOOST_CHECK_EQUAL(store->Counters().syncs, synced + 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_reprocessed_dead_letter_is_mapped_again_for_the_refusing_destination_only) {

@@ -204,21 +204,6 @@ void SqliteStore::CheckpointLoop() {
   }
 }
 
-std::int64_t SqliteStore::commits() const {
-  std::lock_guard lock(queue_mutex_);
-  return commits_;
-}
-
-std::int64_t SqliteStore::synced_commits() const {
-  std::lock_guard lock(queue_mutex_);
-  return synced_commit_count_;
-}
-
-std::int64_t SqliteStore::wal_restarts() const {
-  std::lock_guard lock(queue_mutex_);
-  return wal_restart_count_;
-}
-
 StoreCounters SqliteStore::Counters() const {
   std::lock_guard lock(queue_mutex_);
   return {commits_, synced_commit_count_, wal_restart_count_};
