@@ -45,6 +45,7 @@ struct StoreFixture {
   StoreFixture() {
     dir = fs::temp_directory_path() /
           ("fhirbridge-http-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+    fs::remove_all(dir);  // left by a killed run whose pid this one reuses
     fs::create_directories(dir);
     store::SqliteStoreOptions o;
     o.path = (dir / "store.db").string();

@@ -28,6 +28,7 @@ TempDir::TempDir() {
   std::random_device random;
   dir = fs::temp_directory_path() /
         ("fhirbridge-run-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+  fs::remove_all(dir);  // left by a killed run whose pid this one reuses
   fs::create_directories(dir);
 }
 

@@ -23,6 +23,7 @@ struct TempDir {
   TempDir() {
     dir = std::filesystem::temp_directory_path() /
           ("fhirbridge-service-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+    std::filesystem::remove_all(dir);  // left by a killed run whose pid this one reuses
     std::filesystem::create_directories(dir);
   }
   ~TempDir() { std::filesystem::remove_all(dir); }

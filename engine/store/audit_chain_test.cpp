@@ -155,6 +155,7 @@ struct ChainStore {
   ChainStore() {
     dir = std::filesystem::temp_directory_path() /
           ("fhirbridge-chain-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+    std::filesystem::remove_all(dir);  // left by a killed run whose pid this one reuses
     std::filesystem::create_directories(dir);
     key = Key("ed25519", KeyPair("ED25519").first);
   }

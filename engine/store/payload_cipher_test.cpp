@@ -63,6 +63,7 @@ struct Dir {
   Dir() {
     path = std::filesystem::temp_directory_path() /
            ("fhirbridge-cipher-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+    std::filesystem::remove_all(path);  // left by a killed run whose pid this one reuses
     std::filesystem::create_directories(path);
   }
   ~Dir() { std::filesystem::remove_all(path); }

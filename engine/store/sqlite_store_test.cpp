@@ -15,6 +15,7 @@ struct TempStore {
   TempStore() {
     dir = std::filesystem::temp_directory_path() /
           ("fhirbridge-store-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+    std::filesystem::remove_all(dir);  // left by a killed run whose pid this one reuses
     std::filesystem::create_directories(dir);
   }
   ~TempStore() { std::filesystem::remove_all(dir); }
