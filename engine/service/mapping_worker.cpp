@@ -97,7 +97,7 @@ MappingRecord MappingWorker::MapOne(const StoredMessage& message) {
   MappingRecord record;
   record.message_id = message.id;
   record.lane = mapped.lane.empty() ? "source:" + message.source : std::move(mapped.lane);
-  if (!mapped.issues.empty()) record.outcome = RenderOperationOutcome(mapped.issues);
+  if (!mapped.issues.empty()) record.outcome = RenderGroupedOperationOutcome(mapped.issues);
   record.patient = std::move(mapped.patient);
   for (const DataIssue& issue : mapped.issues) {
     if (issue.severity == DataIssue::Severity::kWarning) ++record.warning_count;
