@@ -3,6 +3,8 @@
 #include <mutex>
 #include <utility>
 
+#include "engine/store/wal_write_vfs.h"
+
 namespace fhirbridge::store {
 
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
@@ -115,7 +117,8 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool f
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // Through the VFS that writes each commit's WAL frames in one call (wal_write_vfs.h).
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, WalWriteVfsName());
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
   if (rc != SQLITE_OK) return SqliteStatus(raw, rc, "cannot open store " + path);
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
