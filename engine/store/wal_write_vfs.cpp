@@ -66,8 +66,12 @@ int WalWrite(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset
   from_sqlite.fetch_add(1, std::memory_order_relaxed);
   Pending& p = PendingOf(f);
   const bool commit_page = p.commit_page_next;
-  // A write at the start is the WAL header of a log starting over: appends begin again there.
-  if (offset == 0) p.append_end = 0;
+  // A write at the start is the WAL header of a log starting over: appends begin again there,
+  // after anything still buffered. (Buffered bytes always end at append_end.)
+  if (offset == 0) {
+    if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
+    p.append_end = 0;
+  }
   const bool append = offset == p.append_end;
   const bool fits = p.bytes.size() + static_cast<std::size_t>(amount) <= kMaxBuffered;
   if (!append || !fits) {
@@ -75,7 +79,8 @@ int WalWrite(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset
   }
   if (offset + amount > p.append_end) p.append_end = offset + amount;
   if (!append) {
-    // In place (a frame written again, a checksum rewritten): at once, after what was buffered.
+    // Not an append (a frame written again, a checksum rewritten, the first write to a log
+    // opened with frames in it): at once, after what was buffered.
     sqlite3_file* real = Real(f);
     to_file.fetch_add(1, std::memory_order_relaxed);
     in_place.fetch_add(1, std::memory_order_relaxed);
