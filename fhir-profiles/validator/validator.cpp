@@ -182,7 +182,7 @@ Outcome Validator::ValidateJson(std::string_view json, const ValidationOptions& 
       if (s.buffer.capacity() > kKeptBufferBytes) std::string().swap(s.buffer);
     }
   } release{scratch, reuse};
-  scratch.in_use = scratch.in_use || reuse;
+  if (reuse) scratch.in_use = true;
   buffer.assign(json);
   rapidjson::Document doc(&*pool);
   doc.ParseInsitu(buffer.data());
