@@ -20,6 +20,7 @@
 #include "connectors/mllp/tls_context.h"
 #include "connectors/mllp/tls_test_util.h"
 #include "engine/store/sqlite_store.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::http {
 namespace {
@@ -40,13 +41,10 @@ struct Reply {
 
 // One real SQLite store in a fresh folder.
 struct StoreFixture {
-  fs::path dir;
+  testing::TempDir temp{"fhirbridge-http"};
+  const fs::path& dir = temp.dir;
   std::unique_ptr<store::SqliteStore> store;
   StoreFixture() {
-    dir = fs::temp_directory_path() /
-          ("fhirbridge-http-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    fs::remove_all(dir);  // left by a killed run whose pid this one reuses
-    fs::create_directories(dir);
     store::SqliteStoreOptions o;
     o.path = (dir / "store.db").string();
     o.full_sync = false;
@@ -54,11 +52,7 @@ struct StoreFixture {
     BOOST_REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
     store = std::move(opened).value();
   }
-  ~StoreFixture() {
-    store->Close();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  ~StoreFixture() { store->Close(); }
   // The first column of every row `sql` gives, read with a connection of our own.
   std::vector<std::string> Column(const std::string& sql) const {
     sqlite3* db = nullptr;

@@ -17,6 +17,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "engine/testing/temp_dir.h"
+
 namespace fhirbridge::mllp::testing {
 
 struct KeyFree {
@@ -91,22 +93,15 @@ inline Credential MakeCredential(const std::filesystem::path& dir, const std::st
 
 /// Everything the TLS tests need, in a fresh temporary folder (removed afterwards).
 struct TestPki {
-  TestPki()
-      : dir(std::filesystem::temp_directory_path() /
-            ("fhirbridge-mllp-tls-" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(dir);
+  TestPki() {
     ca = MakeCredential(dir, "ca", "fhirbridge test CA", nullptr, true, 1);
     other_ca = MakeCredential(dir, "other-ca", "another CA", nullptr, true, 2);
     server = MakeCredential(dir, "server", "localhost", &ca, false, 3);
     client = MakeCredential(dir, "client", "device-7", &ca, false, 4);
     stranger = MakeCredential(dir, "stranger", "device-8", &other_ca, false, 5);
   }
-  ~TestPki() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-
-  std::filesystem::path dir;
+  ::fhirbridge::testing::TempDir temp{"fhirbridge-mllp-tls"};
+  const std::filesystem::path& dir = temp.dir;
   Credential ca, other_ca, server, client, stranger;
 };
 

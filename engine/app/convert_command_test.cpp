@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "engine/app/commands.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::app {
 namespace {
@@ -40,7 +41,8 @@ std::string Message(const std::string& control_id, const std::string& value) {
 }
 
 std::filesystem::path WriteTemp(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / name;
+  static const testing::TempDir dir("fhirbridge-convert");
+  const auto path = dir.dir / name;
   std::ofstream(path) << text;
   return path;
 }

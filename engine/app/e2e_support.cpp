@@ -10,7 +10,6 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <fstream>
-#include <random>
 #include <regex>
 #include <sstream>
 
@@ -23,19 +22,6 @@
 namespace fhirbridge::app::e2e {
 
 using namespace std::chrono_literals;
-
-TempDir::TempDir() {
-  std::random_device random;
-  dir = fs::temp_directory_path() /
-        ("fhirbridge-run-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-  fs::remove_all(dir);  // left by a killed run whose pid this one reuses
-  fs::create_directories(dir);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-}
 
 ServiceProcess::ServiceProcess(const std::string& config) {
   Poco::Pipe err;

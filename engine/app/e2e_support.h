@@ -16,15 +16,15 @@
 #include <utility>
 #include <vector>
 
+#include "engine/testing/temp_dir.h"
+
 namespace fhirbridge::app::e2e {
 
 namespace fs = std::filesystem;
 
 /// A fresh folder under the system temp folder, removed at the end.
-struct TempDir {
-  fs::path dir;
-  TempDir();
-  ~TempDir();
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("fhirbridge-run") {}
 };
 
 /// `fhirbridge run --config FILE` as a child process; its stderr (logfmt) is drained by a thread.

@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "engine/app/commands.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::app {
 namespace {
@@ -28,10 +29,10 @@ Run Validate(const std::vector<std::string>& args, const std::string& stdin_text
 }
 
 std::string TempFile(const std::string& name, const std::string& text) {
-  std::filesystem::path p =
-      std::filesystem::temp_directory_path() / ("fhirbridge_validate_" + name);
-  std::ofstream(p) << text;
-  return p.string();
+  static const testing::TempDir dir("fhirbridge-validate");
+  const std::string path = dir / name;
+  std::ofstream(path) << text;
+  return path;
 }
 
 BOOST_AUTO_TEST_SUITE(validate_command)

@@ -23,6 +23,7 @@
 
 #include "connectors/mllp/tls_test_util.h"
 #include "engine/store/sqlite_store.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::audit {
 namespace {
@@ -154,11 +155,7 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit = 30s
 }
 
 struct Fixture {
-  Fixture()
-      : dir(fs::temp_directory_path() / ("fhirbridge-atna-" + std::to_string(getpid()))),
-        port(FreePort()) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+  Fixture() : port(FreePort()) {
     store::SqliteStoreOptions o;
     o.path = (dir / "store.db").string();
     o.full_sync = false;
@@ -166,10 +163,7 @@ struct Fixture {
     BOOST_REQUIRE(opened.ok());
     store = std::move(opened).value();
   }
-  ~Fixture() {
-    store->Close();
-    fs::remove_all(dir);
-  }
+  ~Fixture() { store->Close(); }
 
   void Record(int n) {
     for (int i = 0; i < n; ++i) {
@@ -212,7 +206,8 @@ struct Fixture {
     return std::move(made).value();
   }
 
-  fs::path dir;
+  fhirbridge::testing::TempDir temp{"fhirbridge-atna"};
+  const fs::path& dir = temp.dir;
   int port;
   std::unique_ptr<store::SqliteStore> store;
   std::int64_t recorded = 0;
@@ -221,9 +216,8 @@ struct Fixture {
 BOOST_AUTO_TEST_SUITE(atna_forwarder)
 
 BOOST_AUTO_TEST_CASE(position_files_are_read_back_and_checked) {
-  const fs::path dir = fs::temp_directory_path() / ("fhirbridge-pos-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  const std::string path = (dir / "p").string();
+  const testing::TempDir dir("fhirbridge-pos");
+  const std::string path = dir / "p";
   BOOST_TEST(*ReadPosition(path) == 0);
   BOOST_REQUIRE(WritePosition(path, 12345).ok());
   BOOST_TEST(*ReadPosition(path) == 12345);
@@ -232,7 +226,6 @@ BOOST_AUTO_TEST_CASE(position_files_are_read_back_and_checked) {
   BOOST_TEST((ReadPosition(path).status().code() == Status::Code::kDataLoss));
   std::ofstream(path) << "fhirbridge-atna-position 1\n-5\n";
   BOOST_TEST((ReadPosition(path).status().code() == Status::Code::kDataLoss));
-  fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(tls_files_that_do_not_load_are_refused_at_creation) {

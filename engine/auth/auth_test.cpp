@@ -18,6 +18,7 @@
 #include "engine/auth/es384.h"
 #include "engine/auth/secret_file.h"
 #include "engine/delivery/fhir_sink.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::auth {
 namespace {
@@ -40,15 +41,18 @@ struct TestKey {
   std::string jwk;  ///< JSON object
 };
 
+// Key and token files of this test binary; the folder goes when the binary exits.
+const testing::TempDir& ScratchDir() {
+  static const testing::TempDir dir("fhirbridge-auth-test");
+  return dir;
+}
+
 TestKey MakeKey(const std::string& alg, const std::string& kid) {
   EVP_PKEY* key = alg == "RS384" ? EVP_RSA_gen(2048) : EVP_EC_gen("P-384");
   BOOST_REQUIRE(key != nullptr);
   static int counter = 0;
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("fhirbridge-auth-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
   TestKey out;
-  out.pem_file = (dir / (kid + "-" + std::to_string(++counter) + ".pem")).string();
+  out.pem_file = ScratchDir() / (kid + "-" + std::to_string(++counter) + ".pem");
   BIO* bio = BIO_new_file(out.pem_file.c_str(), "w");
   BOOST_REQUIRE(PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1);
   BIO_free(bio);
@@ -73,10 +77,7 @@ void Register(const FhirServerProcess& server, const std::string& client_id, con
 }
 
 std::string WriteFile(const std::string& name, const std::string& text) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("fhirbridge-auth-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / name).string();
+  const std::string path = ScratchDir() / name;
   std::ofstream(path) << text << "\n";
   return path;
 }

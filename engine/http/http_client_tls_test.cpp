@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "engine/http/http_client.h"
+#include "engine/testing/temp_dir.h"
 
 extern char** environ;
 
@@ -22,8 +23,6 @@ namespace {
 // A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA.
 struct Certificates {
   Certificates() {
-    dir = std::filesystem::temp_directory_path() / ("fhirbridge-tls-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
     const std::string d = dir.string();
     const std::string script =
         "cd '" + d +
@@ -41,9 +40,9 @@ struct Certificates {
         std::system(("(" + script).c_str()) == 0,
         "openssl could not make the test certificates; see " + d + "/openssl.log");
   }
-  ~Certificates() { std::filesystem::remove_all(dir); }
   std::string operator()(const char* name) const { return (dir / name).string(); }
-  std::filesystem::path dir;
+  testing::TempDir temp{"fhirbridge-tls"};
+  const std::filesystem::path& dir = temp.dir;
 };
 
 // `openssl s_server -www` on 127.0.0.1 (any free port); `verify_clients` requires a client

@@ -14,19 +14,13 @@
 #include "engine/service/file_sink.h"
 #include "engine/service/metrics.h"
 #include "engine/store/sqlite_store.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::service {
 namespace {
 
-struct TempDir {
-  std::filesystem::path dir;
-  TempDir() {
-    dir = std::filesystem::temp_directory_path() /
-          ("fhirbridge-service-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    std::filesystem::remove_all(dir);  // left by a killed run whose pid this one reuses
-    std::filesystem::create_directories(dir);
-  }
-  ~TempDir() { std::filesystem::remove_all(dir); }
+struct TempDir : testing::TempDir {
+  TempDir() : testing::TempDir("fhirbridge-service") {}
 };
 
 std::vector<std::string> Lines(const std::string& path) {

@@ -10,6 +10,7 @@
 
 #include "engine/store/audit_verify.h"
 #include "engine/store/sqlite_store.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::store {
 namespace {
@@ -150,16 +151,9 @@ BOOST_AUTO_TEST_CASE(a_key_of_the_wrong_kind_is_refused) {
 // ---- the chain in a store ----
 
 struct ChainStore {
-  std::filesystem::path dir;
-  std::shared_ptr<const AuditKey> key;
-  ChainStore() {
-    dir = std::filesystem::temp_directory_path() /
-          ("fhirbridge-chain-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    std::filesystem::remove_all(dir);  // left by a killed run whose pid this one reuses
-    std::filesystem::create_directories(dir);
-    key = Key("ed25519", KeyPair("ED25519").first);
-  }
-  ~ChainStore() { std::filesystem::remove_all(dir); }
+  testing::TempDir temp{"fhirbridge-chain"};
+  const std::filesystem::path& dir = temp.dir;
+  std::shared_ptr<const AuditKey> key = Key("ed25519", KeyPair("ED25519").first);
   std::string path() const { return (dir / "store.db").string(); }
   std::unique_ptr<SqliteStore> Open(std::int64_t checkpoint_every = 5) {
     SqliteStoreOptions options;

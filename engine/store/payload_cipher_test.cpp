@@ -7,6 +7,7 @@
 
 #include "engine/store/audit_verify.h"
 #include "engine/store/sqlite_store.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::store {
 namespace {
@@ -59,14 +60,8 @@ BOOST_AUTO_TEST_CASE(seal_opens_only_with_its_key_and_its_row) {
 // ---- in the store ----
 
 struct Dir {
-  std::filesystem::path path;
-  Dir() {
-    path = std::filesystem::temp_directory_path() /
-           ("fhirbridge-cipher-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    std::filesystem::remove_all(path);  // left by a killed run whose pid this one reuses
-    std::filesystem::create_directories(path);
-  }
-  ~Dir() { std::filesystem::remove_all(path); }
+  testing::TempDir temp{"fhirbridge-cipher"};
+  const std::filesystem::path& path = temp.dir;
   std::string db() const { return (path / "store.db").string(); }
 };
 

@@ -6,19 +6,14 @@
 #include <vector>
 
 #include "engine/store/schema.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::store {
 namespace {
 
 struct TempStore {
-  std::filesystem::path dir;
-  TempStore() {
-    dir = std::filesystem::temp_directory_path() /
-          ("fhirbridge-store-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    std::filesystem::remove_all(dir);  // left by a killed run whose pid this one reuses
-    std::filesystem::create_directories(dir);
-  }
-  ~TempStore() { std::filesystem::remove_all(dir); }
+  testing::TempDir temp{"fhirbridge-store"};
+  const std::filesystem::path& dir = temp.dir;
   std::unique_ptr<SqliteStore> Open(
       std::chrono::milliseconds pipeline_sync_interval = std::chrono::milliseconds(200)) {
     SqliteStoreOptions options{(dir / "store.db").string(), true, 1024};

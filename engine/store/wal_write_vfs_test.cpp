@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/store/sqlite_db.h"
+#include "engine/testing/temp_dir.h"
 
 namespace fhirbridge::store {
 namespace {
@@ -17,14 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Dir {
-  fs::path path;
-  Dir() {
-    path = fs::temp_directory_path() /
-           ("fhirbridge-walvfs-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    fs::remove_all(path);  // left by a killed run whose pid this one reuses
-    fs::create_directories(path);
-  }
-  ~Dir() { fs::remove_all(path); }
+  testing::TempDir temp{"fhirbridge-walvfs"};
+  const fs::path& path = temp.dir;
 };
 
 std::unique_ptr<SqliteDb> OpenDb(const fs::path& file) {
