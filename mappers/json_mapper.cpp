@@ -397,16 +397,11 @@ JsonMapped JsonMapper::MapDocument(std::string_view raw) const {
       R"("device":{"reference":"urn:uuid:)" +
           DeterministicUuid("Device", device.system + "|" + device.id) + "\"}"};
   JsonWriter w(out.bundle);
-  w.BeginObject();
-  w.KeyString("resourceType", "Bundle");
-  w.KeyString("type", "transaction");
-  w.Key("entry");
-  w.BeginArray();
+  BeginBundle(w, "transaction");
   WritePatientEntry(w, m.patient.system, patient_id);
   WriteDeviceEntry(w, device);
   for (const PlannedObservation& p : plans) WriteObservationEntry(w, ctx, p);
-  w.EndArray();
-  w.EndObject();
+  EndBundle(w);
   out.result = MapOutput::Result::kMapped;
   out.lane = HashHex64(patient_key);
   out.resource_count = static_cast<std::int64_t>(plans.size() + 2);

@@ -167,14 +167,9 @@ Mapped Pcd01Mapper::Map(const hl7v2::ParsedMessage& msg) const {
   scratch.reserve(2048 + msg.segment_count() * 1400);
   {
     JsonWriter w(scratch);
-    w.BeginObject();
-    w.KeyString("resourceType", "Bundle");
-    w.KeyString("type", "transaction");
-    w.Key("entry");
-    w.BeginArray();
+    BeginBundle(w, "transaction");
     out.observation_count = pcd01::WriteEntries(ctx, model, w);
-    w.EndArray();
-    w.EndObject();
+    EndBundle(w);
   }
   std::string bundle(scratch);
   // An unusually large message does not keep its buffer for the rest of the thread's life.

@@ -175,16 +175,11 @@ Mapped PhdMapper::Map(const phd::MeasurementReport& report) const {
                                    R"("subject":{"reference":"urn:uuid:)" + patient_uuid + "\"}",
                                    R"("device":{"reference":"urn:uuid:)" + device_uuid + "\"}"};
   JsonWriter w(out.bundle);
-  w.BeginObject();
-  w.KeyString("resourceType", "Bundle");
-  w.KeyString("type", "transaction");
-  w.Key("entry");
-  w.BeginArray();
+  BeginBundle(w, "transaction");
   phd_fhir::WritePatientEntry(w, patient.first, patient.second);
   phd_fhir::WriteDeviceEntry(w, impl_->terms, report.device, eui64);
   for (const PlannedObservation& p : plans) phd_fhir::WriteObservationEntry(w, ctx, p);
-  w.EndArray();
-  w.EndObject();
+  EndBundle(w);
   out.patient = patient.first + "|" + patient.second;
   out.lane_key = HashHex64(out.patient);
   out.observation_count = plans.size();

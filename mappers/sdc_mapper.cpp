@@ -348,11 +348,7 @@ MapOutput SdcMapper::MapDocument(const SdcDocument& doc, const SdcDocument* cont
   };
   const Identity patient = PatientOf(o, mdib);
   JsonWriter w(out.bundle);
-  w.BeginObject();
-  w.KeyString("resourceType", "Bundle");
-  w.KeyString("type", "transaction");
-  w.Key("entry");
-  w.BeginArray();
+  BeginBundle(w, "transaction");
   if (!plans.empty()) sdc_fhir::WritePatientEntry(w, patient);
   for (std::size_t i = 0; i < mdib.components.size(); ++i) {
     const SdcComponent& c = mdib.components[i];
@@ -372,8 +368,7 @@ MapOutput SdcMapper::MapDocument(const SdcDocument& doc, const SdcDocument* cont
         out.facts.codes.push_back("http://loinc.org|" + std::string(c.vital->loinc));
     }
   }
-  w.EndArray();
-  w.EndObject();
+  EndBundle(w);
   if (plans.empty()) {
     out.issues.push_back(
         DataIssue::Info("informational", std::string(KindName(doc.kind)),

@@ -70,11 +70,7 @@ void RowDelivery::PrepareBatch() {
   }
   std::string body;
   JsonWriter json(body);
-  json.BeginObject();
-  json.KeyString("resourceType", "Bundle");
-  json.KeyString("type", "batch");
-  json.Key("entry");
-  json.BeginArray();
+  BeginBundle(json, "batch");
   for (std::size_t index : levels_[step_]) {
     const BundleEntry& e = entries_[index];
     json.BeginObject();
@@ -94,8 +90,7 @@ void RowDelivery::PrepareBatch() {
     json.EndObject();
     json.EndObject();
   }
-  json.EndArray();
-  json.EndObject();
+  EndBundle(json);
   request_ = BaseRequest("POST", settings_.base_url);
   request_.body = std::move(body);
 }

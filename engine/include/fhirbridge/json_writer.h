@@ -137,6 +137,20 @@ class JsonWriter {
   std::uint64_t first_stack_ = 0;
 };
 
+/// Opens a FHIR Bundle of `type` ("transaction", "batch") and its entry array; write each entry
+/// as an object, then call EndBundle.
+inline void BeginBundle(JsonWriter& w, std::string_view type) {
+  w.BeginObject();
+  w.KeyString("resourceType", "Bundle");
+  w.KeyString("type", type);
+  w.Key("entry");
+  w.BeginArray();
+}
+inline void EndBundle(JsonWriter& w) {
+  w.EndArray();
+  w.EndObject();
+}
+
 /// Appends bytes to a std::string through a pointer, for output assembled from many prebuilt
 /// fragments (a FHIR Observation is ~40 of them): Reserve() makes room once for a run of
 /// appends, and Put() then copies without a capacity check (for a literal, without a call).
