@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <vector>
 
 namespace fhirbridge::store {
@@ -66,8 +67,21 @@ std::string OpenSslError() {
 }  // namespace
 
 std::string Sha256(std::string_view bytes) {
+  // OpenSSL 3's one-shot SHA256() looks the algorithm up in the provider store on every call
+  // (a lock and a few allocations, shared by every thread that hashes). The committer hashes
+  // each audit row, so the algorithm is fetched once and each thread keeps one context.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local const std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  unsigned int length = 0;
+  if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1 || length != sizeof digest) {
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  }
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 

@@ -7,6 +7,8 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "engine/store/audit_verify.h"
 #include "engine/store/sqlite_store.h"
@@ -57,6 +59,37 @@ AuditRecord Entry() {
   r.detail = "{\"ack\":\"AA\"}";
   r.prev_hash = std::string(64, 'a');
   return r;
+}
+
+// FIPS 180-2 appendix B vectors, on several threads at once (each keeps its own context).
+// Boost.Test's assertions are not thread-safe: threads collect, the test thread checks.
+BOOST_AUTO_TEST_CASE(sha256_matches_the_published_vectors_on_every_thread) {
+  struct Vector {
+    std::string input;
+    std::string hex;
+  };
+  const std::vector<Vector> vectors = {
+      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+      {std::string(1000000, 'a'),
+       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"}};
+  constexpr int kThreads = 4;
+  std::vector<std::vector<std::string>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 20; ++round)
+        for (const Vector& v : vectors) got[t].push_back(HexOf(Sha256(v.input)));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) {
+    BOOST_REQUIRE(got[t].size() == 20 * vectors.size());
+    for (std::size_t k = 0; k < got[t].size(); ++k)
+      BOOST_TEST(got[t][k] == vectors[k % vectors.size()].hex);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(entry_hash_covers_every_field_and_is_unambiguous) {
