@@ -241,25 +241,16 @@ void HttpClient::Drive(std::chrono::milliseconds max_wait) {
 }
 
 void* HttpClient::TakeEasyHandle() {
-  if (idle_.empty()) return curl_easy_init();
-  void* easy = idle_.back();
-  idle_.pop_back();
-  curl_easy_reset(static_cast<CURL*>(easy));
-  return easy;
-}
-
-void HttpClient::Submit(std::uint64_t tag, HttpRequest request) {
-  auto t = std::make_unique<Transfer>();
-  t->tag = tag;
-  t->options = &options_;
-  t->body = std::move(request.body);
-  t->easy = static_cast<CURL*>(TakeEasyHandle());
-  if (t->easy == nullptr) {
-    done_.push_back({tag, Status::Internal("curl_easy_init failed")});
-    return;
+  // A handle keeps its options between requests (libcurl only resets per-transfer state), so
+  // what is the same for every request is set once, when the handle is made; Submit sets the
+  // rest each time. Resetting and setting everything again cost ~5% of the delivery thread.
+  if (!idle_.empty()) {
+    void* easy = idle_.back();
+    idle_.pop_back();
+    return easy;
   }
-  CURL* e = t->easy;
-  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+  CURL* e = curl_easy_init();
+  if (e == nullptr) return nullptr;
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts: we are threaded
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -273,23 +264,43 @@ void HttpClient::Submit(std::uint64_t tag, HttpRequest request) {
     curl_easy_setopt(e, CURLOPT_SSLKEY, options_.key_file.c_str());
   }
   curl_easy_setopt(e, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
+  return e;
+}
+
+void HttpClient::Submit(std::uint64_t tag, HttpRequest request) {
+  auto t = std::make_unique<Transfer>();
+  t->tag = tag;
+  t->options = &options_;
+  t->body = std::move(request.body);
+  t->easy = static_cast<CURL*>(TakeEasyHandle());
+  if (t->easy == nullptr) {
+    done_.push_back({tag, Status::Internal("curl_easy_init failed")});
+    return;
+  }
+  // Everything a request sets is set on every request: a reused handle still holds the last
+  // request's values (TakeEasyHandle).
+  CURL* e = t->easy;
+  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
   // No "Expect: 100-continue" round trip before a body.
   t->headers = curl_slist_append(t->headers, "Expect:");
   for (const HttpHeader& h : request.headers) {
     t->headers = curl_slist_append(t->headers, (h.name + ": " + h.value).c_str());
   }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(
+      e, CURLOPT_CUSTOMREQUEST,
+      request.method == "GET" || request.method == "POST" ? nullptr : request.method.c_str());
   if (request.method == "GET") {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, nullptr);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);  // after POSTFIELDS, which selects POST
   } else {
-    if (request.method != "POST")
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
   }
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
   curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
   if (curl_multi_add_handle(static_cast<CURLM*>(multi_), e) != CURLM_OK) {

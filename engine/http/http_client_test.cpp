@@ -85,6 +85,49 @@ BOOST_AUTO_TEST_CASE(runs_requests_in_parallel_and_returns_each_with_its_tag) {
   BOOST_TEST(client->Wait().empty());
 }
 
+// One client reuses its handles: each request's method and body must be its own, not the
+// previous request's (a GET after a POST sends no body, a POST after a PUT is a POST).
+BOOST_AUTO_TEST_CASE(each_request_on_a_reused_handle_has_its_own_method_and_body) {
+  auto server = testing::FhirServerProcess::Start();
+  BOOST_REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+  auto client = Client();
+  const std::string base = (*server)->base_url();
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+    HttpRequest request;
+    request.method = method;
+    request.url = base + path;
+    request.headers.push_back({"Content-Type", "application/fhir+json"});
+    request.body = body;
+    Result<HttpResponse> response = client->Perform(request);
+    BOOST_REQUIRE_MESSAGE(response.ok(), response.status().ToString());
+    return std::move(response).value();
+  };
+  HttpResponse created =
+      call("POST", "/Patient", R"({"resourceType":"Patient","name":[{"family":"Before"}]})");
+  BOOST_TEST(created.status == 201);
+  const std::size_t at = created.body.find(R"("id":")");
+  BOOST_REQUIRE(at != std::string::npos);
+  const std::string id = created.body.substr(at + 6, created.body.find('"', at + 6) - at - 6);
+  HttpResponse read = call("GET", "/Patient/" + id, "");
+  BOOST_TEST(read.status == 200);
+  BOOST_TEST(read.body.find("Before") != std::string::npos);
+  HttpResponse updated =
+      call("PUT", "/Patient/" + id,
+           R"({"resourceType":"Patient","id":")" + id + R"(","name":[{"family":"After"}]})");
+  BOOST_TEST(updated.status == 200);
+  read = call("GET", "/Patient/" + id, "");
+  BOOST_TEST(read.status == 200);
+  BOOST_TEST(read.body.find("After") != std::string::npos);
+  const HttpResponse deleted = call("DELETE", "/Patient/" + id, "");
+  BOOST_TEST((deleted.status == 200 || deleted.status == 204));
+  const int gone = call("GET", "/Patient/" + id, "").status;
+  BOOST_TEST((gone == 404 || gone == 410));
+  HttpResponse again =
+      call("POST", "/Patient", R"({"resourceType":"Patient","name":[{"family":"Again"}]})");
+  BOOST_TEST(again.status == 201);
+  BOOST_TEST(again.body.find(R"("id":")" + id) == std::string::npos);  // a new one
+}
+
 BOOST_AUTO_TEST_CASE(connection_refused_is_unavailable) {
   auto client = Client();
   HttpRequest request;
