@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "fhirbridge/insitu_json.h"
 #include "fhirbridge/json_writer.h"
 
 namespace fhirbridge::delivery {
@@ -86,11 +87,10 @@ const rapidjson::Value* Member(const rapidjson::Value& object, const char* name)
 
 Result<std::vector<EntryResponse>> ParseBundleResponse(std::string_view body, std::string_view type,
                                                        std::size_t expected_entries) {
-  // Parsed in place in a copy: its strings stay in the buffer instead of being copied out one
-  // by one (every answer to every delivery goes through here).
-  std::string buffer(body);
-  rapidjson::Document doc;
-  doc.ParseInsitu(buffer.data());
+  // Parsed in place in a copy in the thread's scratch space: its strings stay in the copy
+  // instead of being copied out one by one (every answer to every delivery goes through here).
+  InsituJson parsed(body);
+  const rapidjson::Document& doc = parsed.doc();
   if (doc.HasParseError() || !doc.IsObject()) {
     return Status::InvalidArgument("the answer is not a JSON object");
   }

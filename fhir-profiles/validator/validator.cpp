@@ -11,17 +11,11 @@
 #include "fhir-profiles/validator/fhirpath_invariants.h"
 #include "fhir-profiles/validator/walker.h"
 #include "fhir-profiles/validator/xml_reader.h"
+#include "fhirbridge/insitu_json.h"
 
 namespace fhirbridge::validator {
 
 namespace {
-
-// The node pool ValidateJson reuses per thread. Strings stay in the parsed buffer, so the nodes
-// of a device Bundle take ~1.3 times its text: 12 KB for 12 OBX, 31 KB for 30. Larger documents
-// take further chunks from the heap as before.
-constexpr std::size_t kPoolBytes = 64 * 1024;
-// The largest copy ValidateJson keeps between calls (a 30-OBX Bundle is 25 KB).
-constexpr std::size_t kKeptBufferBytes = 1024 * 1024;
 
 // Several passes (base, meta.profile, named profiles) may find the same problem: report it once.
 void Deduplicate(DataIssues& issues) {
@@ -151,41 +145,11 @@ Outcome Validator::Validate(const rapidjson::Value& resource,
 
 Outcome Validator::ValidateJson(std::string_view json, const ValidationOptions& options) const {
   // Parsed in place in a copy: strings stay in the buffer instead of being copied out one by
-  // one (a third less time for a device Bundle). The walk's views point into `buffer`.
-  // (Both parsers take a NUL byte for the end of the input.)
-  //
-  // On a mapping worker, which validates one Bundle after another, the copy and the document's
-  // nodes reuse this thread's scratch space: no malloc, no fresh pages to fault in. A nested
-  // call on the same thread (none today) gets fresh memory.
-  struct Scratch {
-    std::string buffer;
-    std::unique_ptr<char[]> pool = std::make_unique<char[]>(kPoolBytes);
-    bool in_use = false;
-  };
-  thread_local Scratch scratch;
-  const bool reuse = !scratch.in_use;
-  std::string fresh_buffer;
-  std::string& buffer = reuse ? scratch.buffer : fresh_buffer;
-  std::optional<rapidjson::MemoryPoolAllocator<>> pool;
-  if (reuse) {
-    pool.emplace(scratch.pool.get(), kPoolBytes);
-  } else {
-    pool.emplace();
-  }
-  struct Release {
-    Scratch& s;
-    bool reused;
-    ~Release() {
-      if (!reused) return;
-      s.in_use = false;
-      // Keep the buffer for the next call, unless an unusually large document grew it.
-      if (s.buffer.capacity() > kKeptBufferBytes) std::string().swap(s.buffer);
-    }
-  } release{scratch, reuse};
-  if (reuse) scratch.in_use = true;
-  buffer.assign(json);
-  rapidjson::Document doc(&*pool);
-  doc.ParseInsitu(buffer.data());
+  // one (a third less time for a device Bundle), and on a mapping worker, which validates one
+  // Bundle after another, the copy and the nodes reuse the thread's scratch space. The walk's
+  // views point into the copy.
+  InsituJson parsed(json);
+  rapidjson::Document& doc = parsed.doc();
   if (doc.HasParseError()) {
     Outcome out;
     out.issues.push_back(DataIssue{DataIssue::Severity::kFatal, "invalid", "",
