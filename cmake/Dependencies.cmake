@@ -19,7 +19,14 @@ find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
 if(NOT TARGET RapidJSON::RapidJSON)
   add_library(RapidJSON::RapidJSON INTERFACE IMPORTED)
   target_include_directories(RapidJSON::RapidJSON SYSTEM INTERFACE "${RAPIDJSON_INCLUDE_DIR}")
-  # RapidJSON's SSE4.2 paths would tie the binary to the build machine's CPU; keep them off.
+  # SSE2 is part of every x86-64 CPU: with it RapidJSON skips whitespace and scans strings 16
+  # bytes at a time (its SSE4.2 paths would tie the binary to the build machine's CPU, so they
+  # stay off). Those aligned 16-byte reads may pass a buffer's end within the same block, which
+  # AddressSanitizer reports, so sanitizer and fuzzing builds keep the byte-by-byte code.
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64)$" AND NOT FHIRBRIDGE_SANITIZE
+     AND NOT FHIRBRIDGE_FUZZ)
+    target_compile_definitions(RapidJSON::RapidJSON INTERFACE RAPIDJSON_SSE2)
+  endif()
 endif()
 
 find_package(benchmark QUIET)
