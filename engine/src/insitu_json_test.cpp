@@ -48,7 +48,8 @@ BOOST_AUTO_TEST_CASE(a_parse_error_is_reported_with_its_offset) {
   InsituJson parsed(R"({"a": tru})");
   BOOST_TEST(parsed.doc().HasParseError());
   BOOST_TEST(parsed.doc().GetErrorOffset() == 9u);  // where "true" stops matching
-  InsituJson next(R"({"a": true})");  // the space is usable again after an error
+  // The space is usable again after an error.
+  InsituJson next(R"({"a": true})");
   BOOST_TEST(next.doc()["a"].GetBool());
 }
 
