@@ -46,8 +46,10 @@ struct SqliteStoreOptions {
   /// With full_sync, the longest a commit of the pipeline alone (mapping results, deliveries)
   /// stays unsynced when no intake commit syncs it sooner.
   std::chrono::milliseconds pipeline_sync_interval{std::chrono::milliseconds(200)};
-  /// How often the background thread checkpoints the WAL into the database file.
-  std::chrono::milliseconds checkpoint_interval{std::chrono::milliseconds(200)};
+  /// How often the background thread checkpoints the WAL into the database file (when anything
+  /// was committed since its last one). Short, so that each checkpoint's fsync of the database
+  /// file is small: a large one delays the WAL fdatasyncs that intake ACKs wait for.
+  std::chrono::milliseconds checkpoint_interval{std::chrono::milliseconds(50)};
   /// WAL frames (pages) after which the writer restarts the WAL from its start. Under a steady
   /// stream of commits the background checkpoint never finds the WAL idle, and SQLite only
   /// starts a WAL over when a write begins with every frame checkpointed: without this the WAL

@@ -188,8 +188,11 @@ void SqliteStore::CheckpointLoop() {
     return;
   }
   std::unique_lock lock(queue_mutex_);
+  std::int64_t checkpointed_through = -1;  // commits_ at the last checkpoint
   while (!closing_) {
     checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [&] { return closing_; });
+    if (closing_ || commits_ == checkpointed_through) continue;  // nothing new: no file work
+    checkpointed_through = commits_;
     lock.unlock();
     // PASSIVE: copies what it can without blocking the writer or the readers.
     int log_frames = 0;
