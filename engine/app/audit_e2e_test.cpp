@@ -165,6 +165,19 @@ BOOST_AUTO_TEST_CASE(audit_verify_passes_on_real_traffic_and_names_every_kind_of
         SqlInt(db, std::string("SELECT COUNT(*) FROM audit WHERE event = '") + event + "'") > 0,
         event);
   }
+  // config.loaded names the file's SHA-256, computed here with OpenSSL's one-shot digest.
+  {
+    const std::string text = FileBytes(config);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    BOOST_REQUIRE(EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr));
+    const std::string hex =
+        store::HexOf(std::string_view(reinterpret_cast<const char*>(digest), length));
+    BOOST_TEST(SqlInt(db,
+                      "SELECT COUNT(*) FROM audit WHERE event = 'config.loaded' AND "
+                      "detail LIKE '%\"sha256\":\"" +
+                          hex + "\"%'") == 1);
+  }
   BOOST_TEST(SqlInt(db,
                     "SELECT COUNT(*) FROM audit WHERE event = 'message.mapped' AND "
                     "patient LIKE '%|MRN%'") == static_cast<std::int64_t>(kMessages));

@@ -2,7 +2,6 @@
 // SIGTERM/SIGINT/SIGQUIT.
 
 #include <Poco/Util/ServerApplication.h>
-#include <openssl/sha.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,8 +34,6 @@ void AuditConfigLoaded(const Config& config, MessageStore& store) {
   std::ifstream in(config.origin(), std::ios::binary);
   const std::string text = in ? std::string(std::istreambuf_iterator<char>(in), {})
                               : std::string(EmbeddedDefaultConfig());
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
   AuditRecord record;
   record.event = "config.loaded";
   record.actor = "fhirbridge";
@@ -44,8 +41,7 @@ void AuditConfigLoaded(const Config& config, MessageStore& store) {
   JsonWriter w(detail);
   w.BeginObject();
   w.KeyString("file", config.origin());
-  w.KeyString("sha256",
-              store::HexOf(std::string_view(reinterpret_cast<char*>(digest), sizeof digest)));
+  w.KeyString("sha256", store::HexOf(store::Sha256(text)));
   w.EndObject();
   record.detail = std::move(detail);
   if (Status status = store.RecordAudit(std::move(record)); !status.ok()) {

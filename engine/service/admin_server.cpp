@@ -11,9 +11,9 @@
 #include <Poco/URI.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "engine/service/dead_letter_view.h"
+#include "engine/store/audit_chain.h"
 #include "fhirbridge/json_writer.h"
 
 namespace fhirbridge::service {
@@ -111,15 +111,7 @@ HTTPResponse::HTTPStatus HttpStatusFor(const Status& status) {
 // that tells tokens apart.
 std::string ActorOf(const std::string& token) {
   if (token.empty()) return "admin:loopback";
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "admin-token:";
-  for (int i = 0; i < 6; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
+  return "admin-token:" + store::HexOf(store::Sha256(token).substr(0, 6));
 }
 
 class AdminHandler : public Poco::Net::HTTPRequestHandler {

@@ -3,7 +3,6 @@
 #include <rapidjson/error/en.h>
 
 #include <memory>
-#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
