@@ -55,8 +55,8 @@ std::string MakePcd01Message(int obx_count, int seed) {
   int obx = 0;
   Append(m,
          "OBX|%d||69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC|1.0.0.0|||||||X|||||||"
-         "MON^^00112233445566%02X^EUI-64\r",
-         ++obx, seed & 0xff);
+         "MON^^001122334455%04X^EUI-64\r",
+         ++obx, seed & 0xffff);
   int vmd = 0, metric = 0;
   while (obx < obx_count) {
     // Each VMD has one channel and up to 8 metrics: 2 device rows per 10 OBX, as monitors send.

@@ -10,7 +10,8 @@
 namespace fhirbridge::conformance {
 
 /// One ORU^R01 with exactly `obx_count` OBX segments (at least 4), CR-terminated.
-/// `seed` varies control ids, patient ids, values and times.
+/// `seed` varies control ids, patient ids, devices, values and times; the Observations of two
+/// seeds that differ by less than 983,040 (65,536 devices, 60 row times) have distinct identifiers.
 std::string MakePcd01Message(int obx_count, int seed);
 
 /// `count` messages with OBX counts spread evenly over [min_obx, max_obx].

@@ -263,10 +263,10 @@ BOOST_AUTO_TEST_CASE(permanent_errors_are_dead_lettered_and_reprocessed_after_th
   auto server = StartServer();
   const std::string config = WriteConfig(t.dir, *server);
   // Patient MRN500000 has messages 0, 4 and 8 (seeds 1, 5, 9); the server refuses the first one
-  // (its device 0011223344556601 is in its resources) until the cause is fixed.
+  // (its device 0011223344550001 is in its resources) until the cause is fixed.
   const std::vector<std::string> messages = Messages(4, 3);
   SetFault(*server,
-           R"({"fail_status": {"status": 422, "when_identifier_contains": "0011223344556601"}})");
+           R"({"fail_status": {"status": 422, "when_identifier_contains": "0011223344550001"}})");
   const std::set<std::string> expected = ExpectedObservations(config, messages);
   const std::set<std::string> refused = ExpectedObservations(config, {messages[0]});
   std::set<std::string> delivered_first;

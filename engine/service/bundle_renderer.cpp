@@ -1,5 +1,7 @@
 #include "engine/service/bundle_renderer.h"
 
+#include <iterator>
+
 #include "engine/store/audit_chain.h"
 #include "fhirbridge/log.h"
 
@@ -23,13 +25,19 @@ BundleRenderer::BundleRenderer(MessageStore& store,
 void BundleRenderer::Remember(std::int64_t message_id, std::string bundle,
                               std::size_t destinations) {
   if (destinations == 0 || bundle.size() > capacity_) return;
-  auto shared = std::make_shared<const std::string>(std::move(bundle));
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = cache_.try_emplace(message_id);
-  if (!inserted) bytes_ -= it->second.bundle->size();  // mapped again (dead-letter reprocessing)
-  it->second = {shared, destinations};
-  bytes_ += shared->size();
-  while (bytes_ > capacity_) Erase(cache_.begin());
+  if (auto old = cache_.find(message_id); old != cache_.end()) Erase(old);  // mapped again
+  // Dispatchers take rows oldest message first, so when memory runs short the Bundles delivered
+  // last give way: newer ones than this are dropped, and if that is not enough this one is not
+  // kept. Dropping the oldest instead would throw away, behind a backlog longer than the cache,
+  // every Bundle just before its turn and render each message twice.
+  while (bytes_ + bundle.size() > capacity_ && !cache_.empty() &&
+         std::prev(cache_.end())->first > message_id) {
+    Erase(std::prev(cache_.end()));
+  }
+  if (bytes_ + bundle.size() > capacity_) return;
+  bytes_ += bundle.size();
+  cache_[message_id] = {std::make_shared<const std::string>(std::move(bundle)), destinations};
 }
 
 void BundleRenderer::Done(std::int64_t message_id) {

@@ -5,7 +5,7 @@
 // the Bundle rendered again from the raw bytes, which gives the same bytes because mapping is
 // deterministic. Writing a 10–25 KB Bundle per message was most of the store's write volume.
 //
-// Recently mapped Bundles stay in memory (bounded by bytes, oldest first out), so in the steady
+// Recently mapped Bundles stay in memory (bounded by bytes, newest first out), so in the steady
 // state nothing is mapped twice; after a restart, or behind a long backlog, rows are rendered
 // from the store. A rendering whose digest differs from the recorded one (the mapping or its
 // configuration changed since) has been validated again by the source's mapper and is delivered
@@ -30,7 +30,8 @@ class BundleRenderer {
                  Metrics& metrics, std::size_t cache_bytes = 32u << 20);
 
   /// Keeps the Bundle of a message whose mapping was just committed, until `destinations`
-  /// rows of it are finished (Done) or memory runs short.
+  /// rows of it are finished (Done). When memory runs short, the newest messages' Bundles (the
+  /// last to be delivered) give way, this one included.
   void Remember(std::int64_t message_id, std::string bundle, std::size_t destinations);
 
   /// One row of the message was delivered or dead-lettered: forget its Bundle after the last.
@@ -64,7 +65,7 @@ class BundleRenderer {
   };
   void Erase(std::map<std::int64_t, Entry>::iterator it);
 
-  /// By message id, so the oldest message comes first when memory runs short.
+  /// By message id: the newest messages give way when memory runs short.
   std::map<std::int64_t, Entry> cache_;
   std::size_t bytes_ = 0;
 };

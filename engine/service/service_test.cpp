@@ -276,19 +276,21 @@ BOOST_AUTO_TEST_CASE(bundles_come_from_memory_or_are_rendered_from_the_raw_messa
   const std::int64_t c = StoreMapped(store, "cccc", "C");
   renderer.Remember(a, "aaaa", 1);
   renderer.Remember(b, "bbbb", 2);  // two destinations
-  renderer.Remember(c, "cccc", 1);  // over the budget: the oldest (a) goes
+  // Over the budget: c, the newest and so the last to be delivered, is not kept.
+  renderer.Remember(c, "cccc", 1);
   BOOST_CHECK_EQUAL(renderer.cached(), 2u);
   BOOST_CHECK_EQUAL(renderer.cached_bytes(), 8u);
 
   auto rows = store.PendingDeliveries("ehr", 0, 10);
   BOOST_REQUIRE_EQUAL(rows->size(), 3u);
   for (OutboxItem& row : *rows) BOOST_REQUIRE(renderer.Render(row).ok());
-  BOOST_CHECK_EQUAL((*rows)[0].payload, "aaaa");  // rendered from the store
-  BOOST_CHECK_EQUAL((*rows)[1].payload, "bbbb");  // from memory
-  BOOST_CHECK_EQUAL((*rows)[2].payload, "cccc");
+  BOOST_CHECK_EQUAL((*rows)[0].payload, "aaaa");  // from memory
+  BOOST_CHECK_EQUAL((*rows)[1].payload, "bbbb");
+  BOOST_CHECK_EQUAL((*rows)[2].payload, "cccc");  // rendered from the store
   BOOST_CHECK_EQUAL(mapper->calls.load(), 1);
+  renderer.Done(a);
   renderer.Done(b);
-  BOOST_CHECK_EQUAL(renderer.cached(), 2u);  // b still has a destination to go
+  BOOST_CHECK_EQUAL(renderer.cached(), 1u);  // b still has a destination to go
   renderer.Done(b);
   renderer.Done(c);
   BOOST_CHECK_EQUAL(renderer.cached(), 0u);
@@ -303,6 +305,38 @@ BOOST_AUTO_TEST_CASE(bundles_come_from_memory_or_are_rendered_from_the_raw_messa
   const std::string text = metrics.Render();
   BOOST_CHECK_NE(text.find("fhirbridge_bundles_changed_total 1\n"), std::string::npos);
   BOOST_CHECK_NE(text.find("fhirbridge_bundles_rendered_total 2\n"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(behind_a_backlog_longer_than_the_cache_the_kept_bundles_are_used) {
+  TempDir t;
+  auto opened = store::SqliteStore::Open({(t.dir / "s.db").string(), false, 64});
+  BOOST_REQUIRE(opened.ok());
+  store::SqliteStore& store = **opened;
+  auto mapper = std::make_shared<EchoMapper>();
+  Metrics metrics;
+  BundleRenderer renderer(store, EchoRoutes(mapper), metrics, 8);  // two 4-byte Bundles
+  // A backlog of four messages, then a steady stream: each delivery of the oldest is followed
+  // by the mapping of a new one.
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(StoreMapped(store, "m" + std::to_string(10 + i), "L"));
+  for (int i = 0; i < 4; ++i) renderer.Remember(ids[i], "m" + std::to_string(10 + i), 1);
+  std::int64_t after = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto rows = store.PendingDeliveries("ehr", after, 1);
+    BOOST_REQUIRE_EQUAL(rows->size(), 1u);
+    OutboxItem& row = rows->front();
+    BOOST_REQUIRE_EQUAL(row.message_id, ids[i]);
+    BOOST_REQUIRE(renderer.Render(row).ok());
+    BOOST_CHECK_EQUAL(row.payload, "m" + std::to_string(10 + i));
+    after = row.id;
+    renderer.Done(ids[i]);
+    renderer.Remember(ids[i + 4], "m" + std::to_string(14 + i), 1);
+  }
+  // Kept: 1, 2 (at the start), 5, 6 (mapped as 1 and 2 left), 9, 10. Rendered again: 3, 4, 7,
+  // 8. Dropping the oldest when full kept only Bundles that were dropped again before their
+  // turn, and rendered all eight.
+  BOOST_CHECK_EQUAL(mapper->calls.load(), 4);
+  BOOST_CHECK_EQUAL(renderer.cached(), 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_row_that_no_longer_renders_is_dead_lettered_and_its_lane_goes_on) {
