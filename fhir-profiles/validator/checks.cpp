@@ -277,8 +277,7 @@ void Walker::Extension(const ElementNode& def, const rapidjson::Value& ext) {
 
 void Walker::Narrative(const rapidjson::Value& div) {
   if (!div.IsString()) return;
-  std::string saved = path_;
-  path_ += ".div";
+  StepScope step(steps_, {"div", -1, {}});
   pugi::xml_document doc;
   pugi::xml_parse_result ok = doc.load_buffer(div.GetString(), div.GetStringLength(),
                                               pugi::parse_default | pugi::parse_ws_pcdata_single);
@@ -294,7 +293,6 @@ void Walker::Narrative(const rapidjson::Value& div) {
     } else {
       Error("invalid", std::string("The XHTML is not well-formed: ") + ok.description());
     }
-    path_ = saved;
     return;
   }
   {
@@ -308,7 +306,6 @@ void Walker::Narrative(const rapidjson::Value& div) {
           name == "quot" || name == "apos")
         continue;
       Error("invalid", "Invalid entity in the XHTML ('&" + std::string(name) + ";')");
-      path_ = saved;
       return;
     }
   }
@@ -350,7 +347,6 @@ void Walker::Narrative(const rapidjson::Value& div) {
     for (std::string& b : check.bad) Error("invalid", std::move(b));
   }
   for (std::string& l : check.links) Error("invalid", std::move(l));
-  path_ = saved;
 }
 
 void Walker::Quantity(const ElementNode& def, const rapidjson::Value& q) {

@@ -158,7 +158,7 @@ bool Walker::MatchesSlice(const rapidjson::Value& item, std::string_view type,
           sub.frames_ = frames_;
           sub.root_ = root_;
           if (v->IsObject() && v->HasMember("resourceType")) {
-            sub.Resource(*v, path_, {p->url});
+            sub.Resource(*v, Location(), {p->url});
           } else if (v->IsObject()) {
             sub.Members(*v, *p->root, false);
             sub.Invariants(*p->root, *v);

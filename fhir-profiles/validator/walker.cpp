@@ -1,5 +1,7 @@
 #include "fhir-profiles/validator/walker.h"
 
+#include <algorithm>
+
 #include "fhir-profiles/validator/primitives.h"
 
 namespace fhirbridge::validator {
@@ -24,38 +26,48 @@ const char* KindName(const rapidjson::Value& v) {
   return "null";
 }
 
-// Restores the path (and optionally other strings) when a scope ends.
-class PathScope {
- public:
-  PathScope(std::string& path) : path_(path), size_(path.size()) {}
-  ~PathScope() { path_.resize(size_); }
-
- private:
-  std::string& path_;
-  std::size_t size_;
-};
-
 std::string Max(std::uint32_t max) { return max == kUnbounded ? "*" : std::to_string(max); }
 
 }  // namespace
 
 Walker::Walker(const Validator& validator, const ValidationOptions& options, DataIssues& issues)
     : validator_(validator), options_(options), issues_(issues) {
-  path_.reserve(120);  // within the small-string-free first allocation for most paths
+  steps_.reserve(32);
+}
+
+std::string Walker::Location() const {
+  std::string out = path_;
+  for (std::size_t i = steps_base_; i < steps_.size(); ++i) {
+    const Step& s = steps_[i];
+    out.append(1, '.').append(s.name);
+    if (s.index >= 0) out.append(1, '[').append(std::to_string(s.index)).append(1, ']');
+    if (!s.of_type.empty()) out.append(".ofType(").append(s.of_type).append(")");
+  }
+  return out;
 }
 
 void Walker::Issue(DataIssue::Severity severity, const char* code, std::string text,
                    std::string_view suffix) {
   if (issues_.size() >= options_.max_issues) return;
-  std::string location = path_;
+  std::string location = Location();
   location.append(suffix);
   issues_.push_back({severity, code, std::move(location), std::move(text)});
 }
 
 void Walker::Resource(const rapidjson::Value& resource, std::string path,
                       const std::vector<std::string>& profiles) {
-  PathScope scope(path_);
+  // The resource's location becomes the base of the steps below it, until it is done.
+  struct Rebase {
+    Walker& walker;
+    std::string path;
+    std::size_t base;
+    ~Rebase() {
+      walker.path_ = std::move(path);
+      walker.steps_base_ = base;
+    }
+  } rebase{*this, std::move(path_), steps_base_};
   path_ = std::move(path);
+  steps_base_ = steps_.size();
   if (!resource.IsObject()) {
     Error("structure", std::string("A resource must be a JSON object, not ") + KindName(resource));
     return;
@@ -173,12 +185,14 @@ void Walker::ResourceAgainst(const rapidjson::Value& resource, const Structure& 
 void Walker::Members(const rapidjson::Value& object, const ElementNode& owner, bool resource_root) {
   const std::vector<const ElementNode*>& children = owner.Children();
   constexpr std::size_t kStack = 96;
-  std::uint32_t stack_counts[kStack] = {};
+  std::uint32_t stack_counts[kStack];  // only the first children.size() are used, and zeroed
   std::vector<std::uint32_t> heap_counts;
   std::uint32_t* counts = stack_counts;
   if (children.size() > kStack) {
     heap_counts.assign(children.size(), 0);
     counts = heap_counts.data();
+  } else {
+    std::fill_n(stack_counts, children.size(), 0u);
   }
   // Primitive extensions (_name) are looked up only when the object has any.
   bool has_underscore = false;
@@ -258,14 +272,12 @@ void Walker::Property(const ElementNode& child, std::string_view type,
                       const rapidjson::Value* value, const rapidjson::Value* ext,
                       std::string_view key, std::uint32_t& count,
                       std::vector<std::uint32_t>* slice_counts) {
-  PathScope scope(path_);
-  path_ += '.';
-  path_.append(child.name);
-  std::size_t base_size = path_.size();
+  const std::size_t at = steps_.size();
+  StepScope step(steps_, {child.name, -1, {}});
   if (slice_counts && slice_counts->empty()) slice_counts->assign(child.slices.size(), 0);
   auto one = [&](const rapidjson::Value* v, const rapidjson::Value* e) {
     if ((v == nullptr || v->IsNull()) && (e == nullptr || e->IsNull())) return;
-    if (!type.empty() && child.choice) path_.append(".ofType(").append(type).append(")");
+    if (!type.empty() && child.choice) steps_[at].of_type = type;
     ++count;
     Item(child, type, v && !v->IsNull() ? v : nullptr, e && !e->IsNull() ? e : nullptr);
     if (slice_counts) Slices(child, type, v && !v->IsNull() ? *v : *e, e, *slice_counts);
@@ -287,8 +299,8 @@ void Walker::Property(const ElementNode& child, std::string_view type,
       Error("structure",
             "Array cannot be empty - the property should not be present if it has no values");
     for (rapidjson::SizeType i = 0; i < shape->Size(); ++i) {
-      path_.resize(base_size);
-      path_.append(1, '[').append(std::to_string(i)).append(1, ']');
+      steps_[at].index = static_cast<std::int32_t>(i);
+      steps_[at].of_type = {};
       const rapidjson::Value* v = value ? &(*value)[i] : nullptr;
       const rapidjson::Value* e = ext && ext->IsArray() ? &(*ext)[i] : nullptr;
       if (v && v->IsNull() && (e == nullptr || e->IsNull()))
@@ -422,7 +434,7 @@ void Walker::Complex(const ElementNode& def, std::string_view type, const rapidj
   if (tref != nullptr && tref->is_resource) {
     // A profile pass does not re-validate a nested resource its base pass validated, unless
     // the profile asks for more (a profiled resource type).
-    if (type_checks_ || !tref->profiles.empty()) Resource(value, path_, tref->profiles);
+    if (type_checks_ || !tref->profiles.empty()) Resource(value, Location(), tref->profiles);
     return;
   }
   if (++depth_ > options_.max_depth) {
