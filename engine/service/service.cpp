@@ -131,6 +131,9 @@ void Service::AddGauges() {
   metrics_.AddCounterReader("fhirbridge_store_wal_restarts_total",
                             "Times the WAL was started over from its beginning.",
                             store_counter(&StoreCounters::wal_restarts));
+  metrics_.AddCounterReader("fhirbridge_store_checkpoints_total",
+                            "Background checkpoints of the WAL into the database file.",
+                            store_counter(&StoreCounters::checkpoints));
   metrics_.AddGauge("fhirbridge_dead_letters", "Dead letters not yet reprocessed or discarded.",
                     [this, destinations] {
                       std::vector<std::pair<Labels, double>> out;

@@ -46,10 +46,14 @@ struct SqliteStoreOptions {
   /// With full_sync, the longest a commit of the pipeline alone (mapping results, deliveries)
   /// stays unsynced when no intake commit syncs it sooner.
   std::chrono::milliseconds pipeline_sync_interval{std::chrono::milliseconds(200)};
-  /// How often the background thread checkpoints the WAL into the database file (when anything
-  /// was committed since its last one). Short, so that each checkpoint's fsync of the database
-  /// file is small: a large one delays the WAL fdatasyncs that intake ACKs wait for.
+  /// How often the background thread looks at the WAL. It checkpoints it into the database file
+  /// when checkpoint_commits commits came since its last checkpoint, so that under load each
+  /// checkpoint's fsync of the database file is small (a large one delays the WAL fdatasyncs
+  /// that intake ACKs wait for); and when fewer came, once checkpoint_max_interval has passed
+  /// (a slow stream pays that fsync a few times a second, not twenty).
   std::chrono::milliseconds checkpoint_interval{std::chrono::milliseconds(50)};
+  std::int64_t checkpoint_commits = 32;
+  std::chrono::milliseconds checkpoint_max_interval{std::chrono::milliseconds(250)};
   /// WAL frames (pages) after which the writer restarts the WAL from its start. Under a steady
   /// stream of commits the background checkpoint never finds the WAL idle, and SQLite only
   /// starts a WAL over when a write begins with every frame checkpointed: without this the WAL
@@ -229,6 +233,7 @@ class SqliteStore final : public MessageStore {
   std::int64_t commits_ = 0;
   std::int64_t synced_commit_count_ = 0;
   std::int64_t wal_restart_count_ = 0;
+  std::int64_t checkpoint_count_ = 0;
   std::int64_t synced_through_commit_ = 0;  ///< commits_ when the last sync began
   std::int64_t committed_audit_id_ = 0;
   std::int64_t durable_audit_id_ = 0;

@@ -81,6 +81,57 @@ BOOST_AUTO_TEST_CASE(concurrent_accepts_share_commits) {
   BOOST_CHECK_LT(store->Counters().commits, kThreads * kPerThread);
 }
 
+// The background checkpoint (an fsync of the database file each time) waits for enough commits,
+// or for its longest interval when fewer come.
+BOOST_AUTO_TEST_CASE(checkpoints_wait_for_enough_commits_or_their_longest_interval) {
+  TempStore t;
+  SqliteStoreOptions options{(t.dir / "store.db").string(), true, 1024};
+  options.checkpoint_interval = std::chrono::milliseconds(5);
+  options.checkpoint_commits = 4;
+  options.checkpoint_max_interval = std::chrono::hours(1);
+  auto opened = SqliteStore::Open(options);
+  BOOST_REQUIRE(opened.ok());
+  SqliteStore& store = **opened;
+  const auto wait_for = [&](std::int64_t checkpoints) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (store.Counters().checkpoints < checkpoints &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return store.Counters().checkpoints;
+  };
+  // The first look copies whatever an earlier run left.
+  const std::int64_t start = wait_for(1);
+  BOOST_REQUIRE_GE(start, 1);
+  const std::int64_t commits = store.Counters().commits;
+  for (int i = 0; i < 3; ++i)
+    BOOST_REQUIRE(store.Accept(Msg("icu", "C" + std::to_string(i), "r")).ok());
+  BOOST_REQUIRE_EQUAL(store.Counters().commits, commits + 3);   // one commit per sequential Accept
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // twenty looks
+  BOOST_CHECK_EQUAL(store.Counters().checkpoints, start);
+  BOOST_REQUIRE(store.Accept(Msg("icu", "C3", "r")).ok());
+  BOOST_CHECK_EQUAL(wait_for(start + 1), start + 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_single_commit_is_checkpointed_after_the_longest_interval) {
+  TempStore t;
+  SqliteStoreOptions options{(t.dir / "store.db").string(), true, 1024};
+  options.checkpoint_interval = std::chrono::milliseconds(5);
+  options.checkpoint_commits = 1000;
+  options.checkpoint_max_interval = std::chrono::milliseconds(50);
+  auto opened = SqliteStore::Open(options);
+  BOOST_REQUIRE(opened.ok());
+  SqliteStore& store = **opened;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store.Counters().checkpoints < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::int64_t start = store.Counters().checkpoints;
+  BOOST_REQUIRE(store.Accept(Msg("icu", "S1", "r")).ok());
+  while (store.Counters().checkpoints == start && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  BOOST_CHECK_EQUAL(store.Counters().checkpoints, start + 1);
+}
+
 BOOST_AUTO_TEST_CASE(the_wal_is_restarted_under_a_steady_stream_of_commits) {
   TempStore t;
   const std::string path = (t.dir / "store.db").string();

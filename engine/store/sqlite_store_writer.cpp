@@ -189,10 +189,18 @@ void SqliteStore::CheckpointLoop() {
   }
   std::unique_lock lock(queue_mutex_);
   std::int64_t checkpointed_through = -1;  // commits_ at the last checkpoint
+  auto last = std::chrono::steady_clock::now();
   while (!closing_) {
     checkpoint_cv_.wait_for(lock, options_.checkpoint_interval, [&] { return closing_; });
     if (closing_ || commits_ == checkpointed_through) continue;  // nothing new: no file work
+    const auto now = std::chrono::steady_clock::now();
+    if (checkpointed_through >= 0 &&
+        commits_ - checkpointed_through < options_.checkpoint_commits &&
+        now - last < options_.checkpoint_max_interval) {
+      continue;
+    }
     checkpointed_through = commits_;
+    last = now;
     lock.unlock();
     // PASSIVE: copies what it can without blocking the writer or the readers.
     int log_frames = 0;
@@ -200,6 +208,7 @@ void SqliteStore::CheckpointLoop() {
     const int rc = sqlite3_wal_checkpoint_v2((*db)->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
                                              &log_frames, &copied);
     lock.lock();
+    ++checkpoint_count_;
     if (rc == SQLITE_OK && log_frames >= options_.wal_restart_frames) {
       wal_restart_wanted_ = true;
       queue_cv_.notify_one();  // an idle writer restarts it now
@@ -209,7 +218,7 @@ void SqliteStore::CheckpointLoop() {
 
 StoreCounters SqliteStore::Counters() const {
   std::lock_guard lock(queue_mutex_);
-  return {commits_, synced_commit_count_, wal_restart_count_};
+  return {commits_, synced_commit_count_, wal_restart_count_, checkpoint_count_};
 }
 
 std::int64_t SqliteStore::DurableAuditId() const {

@@ -78,6 +78,7 @@ struct StoreCounters {
   std::int64_t commits = 0;       ///< transactions (group commit: each may hold many messages)
   std::int64_t syncs = 0;         ///< fdatasync calls of the WAL that made commits durable
   std::int64_t wal_restarts = 0;  ///< times the WAL was started over from its beginning
+  std::int64_t checkpoints = 0;   ///< background copies of the WAL into the database file
 };
 
 /// One line of `GET /api/messages`: ids, states and times only, never content.
