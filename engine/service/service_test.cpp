@@ -262,15 +262,23 @@ BOOST_AUTO_TEST_CASE(circuit_opens_after_failing_rounds_probes_one_row_and_close
                  std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(bundles_come_from_memory_or_are_rendered_from_the_raw_message) {
+// A store, and a renderer with room for two 4-byte Bundles that renders with an EchoMapper.
+struct SmallCache {
   TempDir t;
-  auto opened = store::SqliteStore::Open({(t.dir / "s.db").string(), false, 64});
-  BOOST_REQUIRE(opened.ok());
-  store::SqliteStore& store = **opened;
-  auto mapper = std::make_shared<EchoMapper>();
+  std::unique_ptr<store::SqliteStore> opened = Open(t);
+  store::SqliteStore& store = *opened;
+  std::shared_ptr<EchoMapper> mapper = std::make_shared<EchoMapper>();
   Metrics metrics;
-  // Room for two 4-byte Bundles.
-  BundleRenderer renderer(store, EchoRoutes(mapper), metrics, 8);
+  BundleRenderer renderer{store, EchoRoutes(mapper), metrics, 8};
+
+  static std::unique_ptr<store::SqliteStore> Open(const TempDir& t) {
+    auto s = store::SqliteStore::Open({(t.dir / "s.db").string(), false, 64});
+    BOOST_REQUIRE(s.ok());
+    return std::move(s).value();
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(bundles_come_from_memory_or_are_rendered_from_the_raw_message, SmallCache) {
   const std::int64_t a = StoreMapped(store, "aaaa", "A");
   const std::int64_t b = StoreMapped(store, "bbbb", "B");
   const std::int64_t c = StoreMapped(store, "cccc", "C");
@@ -307,14 +315,8 @@ BOOST_AUTO_TEST_CASE(bundles_come_from_memory_or_are_rendered_from_the_raw_messa
   BOOST_CHECK_NE(text.find("fhirbridge_bundles_rendered_total 2\n"), std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(behind_a_backlog_longer_than_the_cache_the_kept_bundles_are_used) {
-  TempDir t;
-  auto opened = store::SqliteStore::Open({(t.dir / "s.db").string(), false, 64});
-  BOOST_REQUIRE(opened.ok());
-  store::SqliteStore& store = **opened;
-  auto mapper = std::make_shared<EchoMapper>();
-  Metrics metrics;
-  BundleRenderer renderer(store, EchoRoutes(mapper), metrics, 8);  // two 4-byte Bundles
+BOOST_FIXTURE_TEST_CASE(behind_a_backlog_longer_than_the_cache_the_kept_bundles_are_used,
+                        SmallCache) {
   // A backlog of four messages, then a steady stream: each delivery of the oldest is followed
   // by the mapping of a new one.
   std::vector<std::int64_t> ids;

@@ -81,55 +81,51 @@ BOOST_AUTO_TEST_CASE(concurrent_accepts_share_commits) {
   BOOST_CHECK_LT(store->Counters().commits, kThreads * kPerThread);
 }
 
+// A store whose checkpointer looks every 5 ms, checkpoints after `commits` commits or after
+// `longest` with fewer; its first look (which copies what an earlier run left) is done.
+struct Checkpointing {
+  TempStore t;
+  std::unique_ptr<SqliteStore> store;
+  std::int64_t start = 0;  ///< checkpoints made before the test's commits
+
+  Checkpointing(std::int64_t commits, std::chrono::milliseconds longest) {
+    SqliteStoreOptions options{(t.dir / "store.db").string(), true, 1024};
+    options.checkpoint_interval = std::chrono::milliseconds(5);
+    options.checkpoint_commits = commits;
+    options.checkpoint_max_interval = longest;
+    auto opened = SqliteStore::Open(options);
+    BOOST_REQUIRE(opened.ok());
+    store = std::move(opened).value();
+    start = WaitFor(1);
+    BOOST_REQUIRE_GE(start, 1);
+  }
+  // Polls (for at most 10 s) until `n` checkpoints were made; returns how many there are.
+  std::int64_t WaitFor(std::int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (store->Counters().checkpoints < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return store->Counters().checkpoints;
+  }
+};
+
 // The background checkpoint (an fsync of the database file each time) waits for enough commits,
 // or for its longest interval when fewer come.
 BOOST_AUTO_TEST_CASE(checkpoints_wait_for_enough_commits_or_their_longest_interval) {
-  TempStore t;
-  SqliteStoreOptions options{(t.dir / "store.db").string(), true, 1024};
-  options.checkpoint_interval = std::chrono::milliseconds(5);
-  options.checkpoint_commits = 4;
-  options.checkpoint_max_interval = std::chrono::hours(1);
-  auto opened = SqliteStore::Open(options);
-  BOOST_REQUIRE(opened.ok());
-  SqliteStore& store = **opened;
-  const auto wait_for = [&](std::int64_t checkpoints) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (store.Counters().checkpoints < checkpoints &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return store.Counters().checkpoints;
-  };
-  // The first look copies whatever an earlier run left.
-  const std::int64_t start = wait_for(1);
-  BOOST_REQUIRE_GE(start, 1);
-  const std::int64_t commits = store.Counters().commits;
+  Checkpointing c(4, std::chrono::hours(1));
+  const std::int64_t commits = c.store->Counters().commits;
   for (int i = 0; i < 3; ++i)
-    BOOST_REQUIRE(store.Accept(Msg("icu", "C" + std::to_string(i), "r")).ok());
-  BOOST_REQUIRE_EQUAL(store.Counters().commits, commits + 3);   // one commit per sequential Accept
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // twenty looks
-  BOOST_CHECK_EQUAL(store.Counters().checkpoints, start);
-  BOOST_REQUIRE(store.Accept(Msg("icu", "C3", "r")).ok());
-  BOOST_CHECK_EQUAL(wait_for(start + 1), start + 1);
+    BOOST_REQUIRE(c.store->Accept(Msg("icu", "C" + std::to_string(i), "r")).ok());
+  BOOST_REQUIRE_EQUAL(c.store->Counters().commits, commits + 3);  // one per sequential Accept
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));    // twenty looks
+  BOOST_CHECK_EQUAL(c.store->Counters().checkpoints, c.start);
+  BOOST_REQUIRE(c.store->Accept(Msg("icu", "C3", "r")).ok());
+  BOOST_CHECK_EQUAL(c.WaitFor(c.start + 1), c.start + 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_single_commit_is_checkpointed_after_the_longest_interval) {
-  TempStore t;
-  SqliteStoreOptions options{(t.dir / "store.db").string(), true, 1024};
-  options.checkpoint_interval = std::chrono::milliseconds(5);
-  options.checkpoint_commits = 1000;
-  options.checkpoint_max_interval = std::chrono::milliseconds(50);
-  auto opened = SqliteStore::Open(options);
-  BOOST_REQUIRE(opened.ok());
-  SqliteStore& store = **opened;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (store.Counters().checkpoints < 1 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  const std::int64_t start = store.Counters().checkpoints;
-  BOOST_REQUIRE(store.Accept(Msg("icu", "S1", "r")).ok());
-  while (store.Counters().checkpoints == start && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  BOOST_CHECK_EQUAL(store.Counters().checkpoints, start + 1);
+  Checkpointing c(1000, std::chrono::milliseconds(50));
+  BOOST_REQUIRE(c.store->Accept(Msg("icu", "S1", "r")).ok());
+  BOOST_CHECK_EQUAL(c.WaitFor(c.start + 1), c.start + 1);
 }
 
 BOOST_AUTO_TEST_CASE(the_wal_is_restarted_under_a_steady_stream_of_commits) {
