@@ -18,21 +18,19 @@
 #include <rapidjson/document.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "conformance/bench/pcd01_corpus.h"
+#include "conformance/bench/proc_cpu.h"
 #include "conformance/testing/fhir_server_process.h"
 #include "connectors/mllp/mllp_client.h"
 
@@ -50,68 +48,6 @@ struct Options {
   int seconds = 300;          ///< the whole run stops by itself after this
   std::string sync = "full";  ///< store.sync
 };
-
-// utime + stime in seconds from a /proc stat file (a process's or one of its threads'), and the
-// name in it.
-double StatCpuSeconds(const fs::path& stat_file, std::string* name = nullptr) {
-  std::ifstream in(stat_file);
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t open = stat.find('(');
-  const std::size_t close = stat.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return 0;
-  if (name != nullptr) *name = stat.substr(open + 1, close - open - 1);
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double CpuSeconds(int pid) { return StatCpuSeconds("/proc/" + std::to_string(pid) + "/stat"); }
-
-// CPU seconds of each thread of a process, by thread id, with the thread's name.
-std::map<std::string, std::pair<std::string, double>> ThreadCpu(int pid) {
-  std::map<std::string, std::pair<std::string, double>> out;
-  std::error_code ec;
-  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-    std::string name;
-    const double cpu = StatCpuSeconds(task.path() / "stat", &name);
-    out[task.path().filename().string()] = {name, cpu};
-  }
-  return out;
-}
-
-// What each named thread used between two ThreadCpu snapshots, in µs per message, largest first:
-// where the engine's CPU goes (threads without a name of their own are the MLLP connections').
-// What the process used beyond that (`process_cpu`) went to threads that ended in between.
-std::string CpuByThread(const std::map<std::string, std::pair<std::string, double>>& before,
-                        const std::map<std::string, std::pair<std::string, double>>& after,
-                        double process_cpu, double messages) {
-  std::map<std::string, double> by_name;
-  double named = 0;
-  for (const auto& [tid, thread] : after) {
-    auto was = before.find(tid);
-    const double used = thread.second - (was == before.end() ? 0.0 : was->second.second);
-    by_name[thread.first] += used;
-    named += used;
-  }
-  if (process_cpu - named > 0) by_name["(ended threads)"] = process_cpu - named;
-  std::vector<std::pair<double, std::string>> sorted;
-  for (const auto& [name, cpu] : by_name) {
-    if (cpu > 0) sorted.emplace_back(cpu, name);
-  }
-  std::sort(sorted.rbegin(), sorted.rend());
-  std::string text;
-  char buf[96];
-  for (const auto& [cpu, name] : sorted) {
-    std::snprintf(buf, sizeof buf, "%s%s %.1f us", text.empty() ? "" : ", ", name.c_str(),
-                  cpu / messages * 1e6);
-    text += buf;
-  }
-  return text;
-}
 
 // Bytes a process wrote through write(2) and pwrite(2) ("wchar" in /proc/<pid>/io): the WAL, the
 // database file after checkpoints, and the logs.
@@ -212,10 +148,10 @@ int Run(const Options& o) {
   for (int i = 0; i < o.messages; ++i) {
     messages.push_back(fhirbridge::conformance::MakePcd01Message(o.obx, i + 1));
   }
-  const auto threads0 = ThreadCpu(service.id());
-  const double service_cpu0 = CpuSeconds(service.id());
+  const auto threads0 = fhirbridge::conformance::ThreadCpuOf(service.id());
+  const double service_cpu0 = fhirbridge::conformance::ProcessCpuSeconds(service.id());
   const double service_written0 = WrittenBytes(service.id());
-  const double server_cpu0 = CpuSeconds((*server)->pid());
+  const double server_cpu0 = fhirbridge::conformance::ProcessCpuSeconds((*server)->pid());
   const double commits0 = MetricValue(admin_port, "fhirbridge_store_commits_total");
   const double syncs0 = MetricValue(admin_port, "fhirbridge_store_syncs_total");
   const auto start = Clock::now();
@@ -250,10 +186,12 @@ int Run(const Options& o) {
     std::this_thread::sleep_for(50ms);
   }
   const double total_s = std::chrono::duration<double>(last_change - start).count();
-  const double service_cpu = CpuSeconds(service.id()) - service_cpu0;
-  const auto threads1 = ThreadCpu(service.id());
+  const double service_cpu =
+      fhirbridge::conformance::ProcessCpuSeconds(service.id()) - service_cpu0;
+  const auto threads1 = fhirbridge::conformance::ThreadCpuOf(service.id());
   const double service_written = WrittenBytes(service.id()) - service_written0;
-  const double server_cpu = CpuSeconds((*server)->pid()) - server_cpu0;
+  const double server_cpu =
+      fhirbridge::conformance::ProcessCpuSeconds((*server)->pid()) - server_cpu0;
   const double commits1 = MetricValue(admin_port, "fhirbridge_store_commits_total");
   const double syncs1 = MetricValue(admin_port, "fhirbridge_store_syncs_total");
   const double commits = commits1 < 0 ? -1 : commits1 - commits0;
@@ -278,7 +216,7 @@ int Run(const Options& o) {
       o.sync.c_str(), service_cpu / n * 1e6, server_cpu / n * 1e6,
       service_cpu > 0 ? server_cpu / service_cpu : 0.0);
   std::printf("fhirbridge CPU per message by thread: %s\n",
-              CpuByThread(threads0, threads1, service_cpu, n).c_str());
+              fhirbridge::conformance::CpuByThread(threads0, threads1, service_cpu, n).c_str());
   std::printf("fhirbridge wrote %.1f KB per message (store, logs)", service_written / n / 1024);
   if (commits0 >= 0 && syncs0 >= 0 && commits >= 0 && syncs >= 0) {
     std::printf("; store commits %.2f and fdatasyncs %.2f per message", commits / n, syncs / n);

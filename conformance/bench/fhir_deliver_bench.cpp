@@ -12,12 +12,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "conformance/bench/proc_cpu.h"
 #include "conformance/testing/fhir_server_process.h"
 #include "engine/delivery/fhir_sink.h"
 
@@ -73,21 +73,6 @@ double CpuSecondsSelf() {
   ::getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-// utime + stime (fields 14 and 15 of /proc/<pid>/stat, after the parenthesised name).
-double CpuSecondsOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(text.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; fields >> field && i <= 15; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 bool ParseOptions(int argc, char** argv, Options& o) {
@@ -156,7 +141,7 @@ int main(int argc, char** argv) {
     rows.push_back(std::move(row));
   }
   const double self_before = CpuSecondsSelf();
-  const double server_before = CpuSecondsOf((*server)->pid());
+  const double server_before = fhirbridge::conformance::ProcessCpuSeconds((*server)->pid());
   const auto start = std::chrono::steady_clock::now();
   int delivered = 0;
   int failed = 0;
@@ -174,7 +159,8 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double self_cpu = CpuSecondsSelf() - self_before;
-  const double server_cpu = CpuSecondsOf((*server)->pid()) - server_before;
+  const double server_cpu =
+      fhirbridge::conformance::ProcessCpuSeconds((*server)->pid()) - server_before;
   std::printf("mode %s, %d messages of %d observations, %d lanes, %d connections\n",
               o.mode_name.c_str(), o.messages, o.observations, o.patients, o.connections);
   std::printf("delivered %d, not delivered %d, %.2f s\n", delivered, failed, seconds);

@@ -1,0 +1,58 @@
+#include "conformance/bench/proc_cpu.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <thread>
+
+namespace fhirbridge::conformance {
+namespace {
+
+BOOST_AUTO_TEST_SUITE(proc_cpu)
+
+// A named thread that burns CPU shows under its name, and the split adds up to the process.
+BOOST_AUTO_TEST_CASE(a_busy_named_thread_shows_under_its_name) {
+  const int pid = static_cast<int>(::getpid());
+  const ThreadCpuSnapshot before = ThreadCpuOf(pid);
+  const double process_before = ProcessCpuSeconds(pid);
+  BOOST_TEST(before.size() >= 1u);
+  BOOST_TEST(before.count(pid) == 1u);  // the main thread's id is the process id
+  volatile unsigned long sink = 0;
+  ThreadCpuSnapshot during;
+  std::thread busy([&] {
+    ::pthread_setname_np(::pthread_self(), "cpu-test-busy");
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    while (std::chrono::steady_clock::now() < end) sink = sink + 1;
+    during = ThreadCpuOf(pid);  // while it still runs
+  });
+  busy.join();
+  const double process_seconds = ProcessCpuSeconds(pid) - process_before;
+  BOOST_TEST(process_seconds >= 0.1);
+  bool found = false;
+  for (const auto& [tid, thread] : during) {
+    if (thread.name == "cpu-test-busy") {
+      found = true;
+      BOOST_TEST(thread.seconds >= 0.1);
+    }
+  }
+  BOOST_TEST(found);
+  // Per message over 1,000 "messages": the busy thread leads with ~300 us.
+  const std::string text = CpuByThread(before, during, process_seconds, 1000);
+  BOOST_TEST_MESSAGE(text);
+  BOOST_TEST(text.rfind("cpu-test-busy ", 0) == 0u, text);
+  // Once it has ended, its time is still counted, as "(ended threads)".
+  const std::string after = CpuByThread(before, ThreadCpuOf(pid), process_seconds, 1000);
+  BOOST_TEST(after.find("(ended threads) ") != std::string::npos, after);
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_process_reads_as_nothing) {
+  BOOST_TEST(ProcessCpuSeconds(-1) == 0.0);
+  BOOST_TEST(ThreadCpuOf(-1).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace fhirbridge::conformance
