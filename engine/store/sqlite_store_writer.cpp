@@ -58,7 +58,8 @@ void SqliteStore::WriterLoop() {
       job->done = true;
       job->done_cv.notify_one();  // the caller owns the job: it may return once woken
     }
-    sync_cv_.notify_one();
+    // Only a waiting job needs the syncer now; pipeline commits wait for its next round.
+    if (!sync_waiting_.empty()) sync_cv_.notify_one();
   }
   writer_stopped_ = true;
   sync_cv_.notify_one();
