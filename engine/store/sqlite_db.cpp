@@ -133,7 +133,20 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool f
 }
 
 SqliteDb::~SqliteDb() {
+  for (Statement& statement : control_) statement = Statement();  // finalized before the close
   if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Status SqliteDb::Run(Control control) {
+  static constexpr std::array<std::string_view, 3> kSql = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+  const auto index = static_cast<std::size_t>(control);
+  Statement& statement = control_[index];
+  if (statement.empty()) {
+    Result<Statement> prepared = Prepare(kSql[index]);
+    if (!prepared.ok()) return prepared.status();
+    statement = std::move(prepared).value();
+  }
+  return statement.Run();
 }
 
 Status SqliteDb::Exec(std::string_view sql) {
@@ -159,17 +172,17 @@ std::int64_t SqliteDb::LastInsertId() const { return sqlite3_last_insert_rowid(d
 int SqliteDb::Changes() const { return sqlite3_changes(db_); }
 
 Transaction::~Transaction() {
-  if (open_) (void)db_.Exec("ROLLBACK");
+  if (open_) (void)db_.Run(SqliteDb::Control::kRollback);
 }
 
 Status Transaction::Begin() {
-  FHIRBRIDGE_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+  FHIRBRIDGE_RETURN_IF_ERROR(db_.Run(SqliteDb::Control::kBegin));
   open_ = true;
   return Status::Ok();
 }
 
 Status Transaction::Commit() {
-  Status status = db_.Exec("COMMIT");
+  Status status = db_.Run(SqliteDb::Control::kCommit);
   if (status.ok()) open_ = false;
   return status;
 }
