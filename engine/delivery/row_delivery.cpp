@@ -22,7 +22,7 @@ RowDelivery::RowDelivery(const RowSettings& settings, const OutboxItem& row)
   if (settings_.mode == DeliveryMode::kTransaction) {
     // FHIR R4 http.html#transaction: POST the Bundle to the base URL.
     request_ = BaseRequest("POST", settings_.base_url);
-    request_.body = row_.payload;
+    request_.body_ref = &row_.payload;  // the batch outlives every request the sink sends
     return;
   }
   Result<std::vector<BundleEntry>> entries = ParseBundleEntries(row_.payload);

@@ -16,7 +16,8 @@ struct HttpClient::Transfer {
   std::uint64_t tag = 0;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
-  std::string body;  ///< the request body; libcurl reads it in place
+  std::string body;       ///< the request body when the caller does not keep it
+  std::string_view sent;  ///< what libcurl reads in place: `body` or the caller's string
   HttpResponse response;
   std::size_t header_bytes = 0;
   bool over_limit = false;
@@ -183,18 +184,22 @@ HttpClient::~HttpClient() {
 
 int HttpClient::OnSocket(void* /*easy*/, int socket, int what, void* client, void* socket_data) {
   auto* self = static_cast<HttpClient*>(client);
+  auto parked = std::find(self->parked_.begin(), self->parked_.end(), socket);
   if (what == CURL_POLL_REMOVE) {
-    // The socket may be closed already, and so gone from the set: nothing to undo then.
-    ::epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    // Left in the set (see parked_). A socket closed meanwhile leaves the set by itself, and a
+    // new socket given the same number is caught by the fallbacks below.
+    if (parked == self->parked_.end()) self->parked_.push_back(socket);
     return 0;
   }
   epoll_event event{};
   event.data.fd = socket;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) event.events |= EPOLLIN;
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) event.events |= EPOLLOUT;
-  // socket_data marks a socket already in the set; a number closed and reused for a new socket
-  // is caught by the fallbacks on EEXIST and ENOENT.
-  int op = socket_data != nullptr ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  // socket_data marks a socket libcurl watches already, parked_ one still in the set; a number
+  // closed and reused for a new socket is caught by the fallbacks on EEXIST and ENOENT.
+  const bool in_set = socket_data != nullptr || parked != self->parked_.end();
+  if (parked != self->parked_.end()) self->parked_.erase(parked);
+  int op = in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
   if (::epoll_ctl(self->epoll_fd_, op, socket, &event) != 0) {
     op = errno == EEXIST ? EPOLL_CTL_MOD : (errno == ENOENT ? EPOLL_CTL_ADD : -1);
     if (op < 0 || ::epoll_ctl(self->epoll_fd_, op, socket, &event) != 0) return -1;
@@ -228,6 +233,15 @@ void HttpClient::Drive(std::chrono::milliseconds max_wait) {
   epoll_event events[16];
   const int n = ::epoll_wait(epoll_fd_, events, 16, static_cast<int>(max_wait.count()));
   for (int i = 0; i < n; ++i) {
+    auto parked = std::find(parked_.begin(), parked_.end(), events[i].data.fd);
+    if (parked != parked_.end()) {
+      // An idle connection's socket stirred (the server closed it, say): libcurl finds that
+      // out when it next tries the connection; until then it leaves the set, or it would wake
+      // every wait.
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, events[i].data.fd, nullptr);
+      parked_.erase(parked);
+      continue;
+    }
     int flags = 0;
     if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
     if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
@@ -273,7 +287,12 @@ void HttpClient::Submit(std::uint64_t tag, HttpRequest request) {
   auto t = std::make_unique<Transfer>();
   t->tag = tag;
   t->options = &options_;
-  t->body = std::move(request.body);
+  if (request.body_ref != nullptr) {
+    t->sent = *request.body_ref;
+  } else {
+    t->body = std::move(request.body);
+    t->sent = t->body;
+  }
   t->easy = static_cast<CURL*>(TakeEasyHandle());
   if (t->easy == nullptr) {
     done_.push_back({tag, Status::Internal("curl_easy_init failed")});
@@ -297,8 +316,8 @@ void HttpClient::Submit(std::uint64_t tag, HttpRequest request) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(-1));
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);  // after POSTFIELDS, which selects POST
   } else {
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->sent.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->sent.size()));
   }
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());

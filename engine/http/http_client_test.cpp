@@ -5,6 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include <boost/test/unit_test.hpp>
 
 #include "conformance/testing/fhir_server_process.h"
@@ -36,6 +43,105 @@ struct SilentListener {
 std::uint16_t ClosedPort() {
   SilentListener l;
   return l.port;
+}
+
+// An HTTP/1.1 server on 127.0.0.1 that keeps connections alive. GET /1 and /2 are answered
+// once both have arrived (so a client opens two connections for them). GET /3 makes it close
+// every other connection, wait `slow`, then answer: a kept-alive connection the client is not
+// using is closed under it while it waits for an answer on another.
+class KeepAliveServer {
+ public:
+  explicit KeepAliveServer(std::chrono::milliseconds slow) : slow_(slow) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listener_, 16);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~KeepAliveServer() {
+    ::shutdown(listener_, SHUT_RDWR);  // ends accept()
+    acceptor_.join();
+    {
+      std::lock_guard lock(mutex_);
+      for (int fd : open_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (std::thread& t : handlers_) t.join();
+    ::close(listener_);
+  }
+  std::string url(int n) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(n);
+  }
+  int connections() const {
+    std::lock_guard lock(mutex_);
+    return accepted_;
+  }
+
+ private:
+  void Accept() {
+    for (;;) {
+      const int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::lock_guard lock(mutex_);
+      ++accepted_;
+      open_.push_back(fd);
+      handlers_.emplace_back([this, fd] { Serve(fd); });
+    }
+  }
+  void Serve(int fd) {
+    std::string in;
+    char buffer[4096];
+    for (;;) {
+      const std::size_t end = in.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        in.append(buffer, static_cast<std::size_t>(n));
+        continue;
+      }
+      const char which = in.size() > 5 ? in[5] : '?';  // "GET /N HTTP/1.1"
+      in.erase(0, end + 4);
+      std::unique_lock lock(mutex_);
+      if (which == '3') {
+        for (int other : open_)
+          if (other != fd) ::shutdown(other, SHUT_RDWR);
+        lock.unlock();
+        std::this_thread::sleep_for(slow_);
+      } else {
+        ++first_two_;
+        cv_.notify_all();
+        cv_.wait_for(lock, 5s, [&] { return first_two_ >= 2; });
+        lock.unlock();
+      }
+      const std::string answer =
+          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok";
+      if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
+    }
+    std::lock_guard lock(mutex_);
+    open_.erase(std::find(open_.begin(), open_.end(), fd));
+    ::close(fd);
+  }
+
+  std::chrono::milliseconds slow_;
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread acceptor_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<int> open_;
+  std::vector<std::thread> handlers_;
+  int accepted_ = 0;
+  int first_two_ = 0;
+};
+
+double ThreadCpuSeconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 std::unique_ptr<HttpClient> Client(HttpClientOptions options = {}) {
@@ -126,6 +232,45 @@ BOOST_AUTO_TEST_CASE(each_request_on_a_reused_handle_has_its_own_method_and_body
       call("POST", "/Patient", R"({"resourceType":"Patient","name":[{"family":"Again"}]})");
   BOOST_TEST(again.status == 201);
   BOOST_TEST(again.body.find(R"("id":")" + id) == std::string::npos);  // a new one
+}
+
+// Between requests a kept-alive connection's socket stays in the client's epoll set. When the
+// server closes one while the client waits on another, the client must drop it from the set:
+// left there, it would report "readable" on every wait and the wait would spin on a CPU.
+BOOST_AUTO_TEST_CASE(an_idle_connection_closed_by_the_server_does_not_make_waits_spin) {
+  const auto slow = 400ms;
+  KeepAliveServer server(slow);
+  HttpClientOptions options;
+  options.max_connections = 2;
+  auto client = Client(options);
+  for (std::uint64_t tag = 1; tag <= 2; ++tag) {
+    HttpRequest request;
+    request.url = server.url(static_cast<int>(tag));
+    client->Submit(tag, request);
+  }
+  int answered = 0;
+  while (client->in_flight() > 0) {
+    for (HttpCompletion& c : client->Wait()) {
+      BOOST_REQUIRE_MESSAGE(c.response.ok(), c.response.status().ToString());
+      BOOST_TEST(c.response->status == 200);
+      ++answered;
+    }
+  }
+  BOOST_REQUIRE(answered == 2);
+  BOOST_REQUIRE(server.connections() == 2);
+  HttpRequest third;
+  third.url = server.url(3);
+  const double cpu0 = ThreadCpuSeconds();
+  Result<HttpResponse> response = client->Perform(third);
+  const double cpu = ThreadCpuSeconds() - cpu0;
+  BOOST_REQUIRE_MESSAGE(response.ok(), response.status().ToString());
+  BOOST_TEST(response->status == 200);
+  BOOST_TEST(server.connections() == 2);  // the third request reused a kept connection
+  // Waiting 400 ms for the answer costs next to no CPU; a spinning wait burns most of it.
+  BOOST_TEST_MESSAGE("CPU while waiting " << slow.count() << " ms: " << cpu * 1000 << " ms");
+  BOOST_TEST(cpu < 0.1);
+  // The closed connection is gone for good: the next request still gets its answer.
+  BOOST_TEST(client->Perform(third)->status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(connection_refused_is_unavailable) {
