@@ -154,6 +154,7 @@ int Run(const Options& o) {
   const double server_cpu0 = fhirbridge::conformance::ProcessCpuSeconds((*server)->pid());
   const double commits0 = MetricValue(admin_port, "fhirbridge_store_commits_total");
   const double syncs0 = MetricValue(admin_port, "fhirbridge_store_syncs_total");
+  const double renders0 = MetricValue(admin_port, "fhirbridge_bundles_rendered_total");
   const auto start = Clock::now();
   std::atomic<int> acked{0};
   std::vector<std::thread> senders;
@@ -194,6 +195,7 @@ int Run(const Options& o) {
       fhirbridge::conformance::ProcessCpuSeconds((*server)->pid()) - server_cpu0;
   const double commits1 = MetricValue(admin_port, "fhirbridge_store_commits_total");
   const double syncs1 = MetricValue(admin_port, "fhirbridge_store_syncs_total");
+  const double renders1 = MetricValue(admin_port, "fhirbridge_bundles_rendered_total");
   const double commits = commits1 < 0 ? -1 : commits1 - commits0;
   const double syncs = syncs1 < 0 ? -1 : syncs1 - syncs0;
   Poco::Process::requestTermination(service.id());
@@ -222,6 +224,10 @@ int Run(const Options& o) {
     std::printf("; store commits %.2f and fdatasyncs %.2f per message", commits / n, syncs / n);
   } else {
     std::printf("; store commits and fdatasyncs: /metrics could not be read");
+  }
+  // A Bundle not found in the renderer's cache at delivery is mapped and validated a second time.
+  if (renders0 >= 0 && renders1 >= 0) {
+    std::printf("; Bundles mapped again at delivery: %.0f", renders1 - renders0);
   }
   std::printf("\n");
   return acked.load() == o.messages ? 0 : 1;
