@@ -21,9 +21,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A TCP socket on 127.0.0.1 that listens (the kernel completes handshakes) but never answers.
-struct SilentListener {
-  SilentListener() {
+// A TCP socket listening on 127.0.0.1: the kernel completes handshakes, and nothing answers
+// unless someone accepts.
+struct LoopbackListener {
+  LoopbackListener() {
     fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -34,14 +35,14 @@ struct SilentListener {
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     port = ntohs(addr.sin_port);
   }
-  ~SilentListener() { ::close(fd); }
+  ~LoopbackListener() { ::close(fd); }
   int fd;
   std::uint16_t port;
 };
 
 // A port that was free a moment ago and has no listener now.
 std::uint16_t ClosedPort() {
-  SilentListener l;
+  LoopbackListener l;
   return l.port;
 }
 
@@ -52,29 +53,19 @@ std::uint16_t ClosedPort() {
 class KeepAliveServer {
  public:
   explicit KeepAliveServer(std::chrono::milliseconds slow) : slow_(slow) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 16);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
     acceptor_ = std::thread([this] { Accept(); });
   }
   ~KeepAliveServer() {
-    ::shutdown(listener_, SHUT_RDWR);  // ends accept()
+    ::shutdown(listener_.fd, SHUT_RDWR);  // ends accept()
     acceptor_.join();
     {
       std::lock_guard lock(mutex_);
       for (int fd : open_) ::shutdown(fd, SHUT_RDWR);
     }
     for (std::thread& t : handlers_) t.join();
-    ::close(listener_);
   }
   std::string url(int n) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(n);
+    return "http://127.0.0.1:" + std::to_string(listener_.port) + "/" + std::to_string(n);
   }
   int connections() const {
     std::lock_guard lock(mutex_);
@@ -84,7 +75,7 @@ class KeepAliveServer {
  private:
   void Accept() {
     for (;;) {
-      const int fd = ::accept(listener_, nullptr, nullptr);
+      const int fd = ::accept(listener_.fd, nullptr, nullptr);
       if (fd < 0) return;
       std::lock_guard lock(mutex_);
       ++accepted_;
@@ -127,8 +118,7 @@ class KeepAliveServer {
   }
 
   std::chrono::milliseconds slow_;
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
+  LoopbackListener listener_;
   std::thread acceptor_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
@@ -283,7 +273,7 @@ BOOST_AUTO_TEST_CASE(connection_refused_is_unavailable) {
 }
 
 BOOST_AUTO_TEST_CASE(a_server_that_does_not_answer_times_out) {
-  SilentListener silent;
+  LoopbackListener silent;
   HttpClientOptions options;
   options.total_timeout = 300ms;
   auto client = Client(options);
