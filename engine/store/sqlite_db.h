@@ -71,7 +71,7 @@ class SqliteDb {
   /// Runs one or more statements without results.
   Status Exec(std::string_view sql);
   /// BEGIN IMMEDIATE, COMMIT and ROLLBACK, prepared once per connection: the committer runs a
-  /// pair per group commit, and parsing them each time was a tenth of its work.
+  /// pair per group commit, and Exec would parse them anew each time.
   enum class Control { kBegin, kCommit, kRollback };
   Status Run(Control control);
   Result<Statement> Prepare(std::string_view sql);
