@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <regex>
 #include <string>
 #include <thread>
@@ -67,8 +68,10 @@ std::size_t ObservationsOnServer(const fhirbridge::testing::FhirServerProcess& s
   return d.IsObject() && d.HasMember("Observation") ? d["Observation"].GetUint64() : 0;
 }
 
-// A counter from fhirbridge's /metrics (Prometheus text), -1 when it cannot be read.
-double MetricValue(int admin_port, const std::string& name) {
+// The unlabelled series of fhirbridge's /metrics (Prometheus text), read in one request; empty
+// when it cannot be read.
+std::map<std::string, double> MetricValues(int admin_port) {
+  std::map<std::string, double> values;
   try {
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(admin_port));
     session.setTimeout(Poco::Timespan(10, 0));
@@ -77,11 +80,20 @@ double MetricValue(int admin_port, const std::string& name) {
     Poco::Net::HTTPResponse response;
     std::istream& in = session.receiveResponse(response);
     for (std::string line; std::getline(in, line);) {
-      if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+      const std::size_t space = line.find(' ');
+      if (line.empty() || line[0] == '#' || space == std::string::npos) continue;
+      if (line.find('{') < space) continue;  // labelled
+      values[line.substr(0, space)] = std::stod(line.substr(space + 1));
     }
   } catch (const std::exception&) {
   }
-  return -1;
+  return values;
+}
+
+// One series of a MetricValues reading, -1 when it is missing.
+double Metric(const std::map<std::string, double>& values, const std::string& name) {
+  auto it = values.find(name);
+  return it == values.end() ? -1 : it->second;
 }
 
 bool ParseArgs(int argc, char** argv, Options& o) {
@@ -148,13 +160,15 @@ int Run(const Options& o) {
   for (int i = 0; i < o.messages; ++i) {
     messages.push_back(fhirbridge::conformance::MakePcd01Message(o.obx, i + 1));
   }
+  // Read before the CPU figures start, so that rendering /metrics is not counted in them.
+  const auto metrics0 = MetricValues(admin_port);
+  const double commits0 = Metric(metrics0, "fhirbridge_store_commits_total");
+  const double syncs0 = Metric(metrics0, "fhirbridge_store_syncs_total");
+  const double renders0 = Metric(metrics0, "fhirbridge_bundles_rendered_total");
   const auto threads0 = fhirbridge::conformance::ThreadCpuOf(service.id());
   const double service_cpu0 = fhirbridge::conformance::ProcessCpuSeconds(service.id());
   const double service_written0 = WrittenBytes(service.id());
   const double server_cpu0 = fhirbridge::conformance::ProcessCpuSeconds((*server)->pid());
-  const double commits0 = MetricValue(admin_port, "fhirbridge_store_commits_total");
-  const double syncs0 = MetricValue(admin_port, "fhirbridge_store_syncs_total");
-  const double renders0 = MetricValue(admin_port, "fhirbridge_bundles_rendered_total");
   const auto start = Clock::now();
   std::atomic<int> acked{0};
   std::vector<std::thread> senders;
@@ -193,9 +207,10 @@ int Run(const Options& o) {
   const double service_written = WrittenBytes(service.id()) - service_written0;
   const double server_cpu =
       fhirbridge::conformance::ProcessCpuSeconds((*server)->pid()) - server_cpu0;
-  const double commits1 = MetricValue(admin_port, "fhirbridge_store_commits_total");
-  const double syncs1 = MetricValue(admin_port, "fhirbridge_store_syncs_total");
-  const double renders1 = MetricValue(admin_port, "fhirbridge_bundles_rendered_total");
+  const auto metrics1 = MetricValues(admin_port);
+  const double commits1 = Metric(metrics1, "fhirbridge_store_commits_total");
+  const double syncs1 = Metric(metrics1, "fhirbridge_store_syncs_total");
+  const double renders1 = Metric(metrics1, "fhirbridge_bundles_rendered_total");
   const double commits = commits1 < 0 ? -1 : commits1 - commits0;
   const double syncs = syncs1 < 0 ? -1 : syncs1 - syncs0;
   Poco::Process::requestTermination(service.id());

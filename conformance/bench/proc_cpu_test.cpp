@@ -3,9 +3,10 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <thread>
+
+#include <boost/test/unit_test.hpp>
 
 namespace fhirbridge::conformance {
 namespace {
