@@ -7,7 +7,12 @@
 // Figures are printed, not asserted.
 //
 //   fhirbridge_e2e_fhir_bench --fhirbridge PATH [--messages N] [--obx K] [--connections C]
-//                             [--seconds S] [--sync full|normal]
+//                             [--seconds S] [--sync full|normal] [--rounds R] [--baseline PATH]
+//
+// Both processes' CPU per message moves by ±15% from one run to the next on a small VM, so one
+// run says little about a change of a few percent. --rounds runs the whole thing R times (a new
+// server and a new store each time) and ends with the mean of each figure; --baseline runs that
+// other fhirbridge binary before each round of PATH, so that both see the same machine.
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -18,6 +23,7 @@
 #include <rapidjson/document.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -48,6 +54,14 @@ struct Options {
   int connections = 4;
   int seconds = 300;          ///< the whole run stops by itself after this
   std::string sync = "full";  ///< store.sync
+  int rounds = 1;
+  std::string baseline;  ///< another fhirbridge binary, run alternately with `fhirbridge`
+};
+
+// What one round measured, per message.
+struct RoundFigures {
+  double service_us = 0;
+  double server_us = 0;
 };
 
 // Bytes a process wrote through write(2) and pwrite(2) ("wchar" in /proc/<pid>/io): the WAL, the
@@ -113,15 +127,19 @@ bool ParseArgs(int argc, char** argv, Options& o) {
       o.seconds = std::stoi(v);
     } else if (a == "--sync" && (v == "full" || v == "normal")) {
       o.sync = v;
+    } else if (a == "--rounds") {
+      o.rounds = std::stoi(v);
+    } else if (a == "--baseline") {
+      o.baseline = v;
     } else {
       return false;
     }
   }
   return !o.fhirbridge.empty() && o.messages > 0 && o.obx >= 4 && o.connections > 0 &&
-         o.seconds > 0;
+         o.seconds > 0 && o.rounds > 0 && o.rounds <= 100;
 }
 
-int Run(const Options& o) {
+int Run(const Options& o, const std::string& fhirbridge_path, RoundFigures& figures) {
   auto server = fhirbridge::testing::FhirServerProcess::Start(
       {"--max-seconds", std::to_string(o.seconds + 60)});
   if (!server.ok()) {
@@ -140,7 +158,7 @@ int Run(const Options& o) {
   "routes": [{"from": ["icu"], "to": ["ehr"]}]})";
   Poco::Pipe err;
   Poco::ProcessHandle service =
-      Poco::Process::launch(o.fhirbridge, {"run", "--config", config}, nullptr, nullptr, &err);
+      Poco::Process::launch(fhirbridge_path, {"run", "--config", config}, nullptr, nullptr, &err);
   Poco::PipeInputStream log(err);
   int port = 0;
   int admin_port = 0;
@@ -245,7 +263,32 @@ int Run(const Options& o) {
     std::printf("; Bundles mapped again at delivery: %.0f", renders1 - renders0);
   }
   std::printf("\n");
+  figures.service_us = service_cpu / n * 1e6;
+  figures.server_us = server_cpu / n * 1e6;
   return acked.load() == o.messages ? 0 : 1;
+}
+
+// The means over the rounds of one binary, and how many rounds met issue 4's 1/10.
+void PrintSummary(const std::string& name, const std::vector<RoundFigures>& rounds) {
+  if (rounds.empty()) return;
+  double service = 0;
+  double server = 0;
+  double lo = rounds[0].service_us;
+  double hi = lo;
+  int met = 0;
+  for (const RoundFigures& r : rounds) {
+    service += r.service_us;
+    server += r.server_us;
+    lo = std::min(lo, r.service_us);
+    hi = std::max(hi, r.service_us);
+    if (r.service_us > 0 && r.server_us / r.service_us >= 10.0) ++met;
+  }
+  const double k = static_cast<double>(rounds.size());
+  std::printf(
+      "%s over %zu rounds: fhirbridge %.1f us per message (%.1f to %.1f), FHIR server %.1f us, "
+      "ratio of the means 1/%.2f; rounds at 1/10 or better: %d\n",
+      name.c_str(), rounds.size(), service / k, lo, hi, server / k,
+      service > 0 ? server / service : 0.0, met);
 }
 
 }  // namespace
@@ -254,8 +297,30 @@ int main(int argc, char** argv) {
   Options o;
   if (!ParseArgs(argc, argv, o)) {
     std::cerr << "usage: fhirbridge_e2e_fhir_bench --fhirbridge PATH [--messages N] [--obx K] "
-                 "[--connections C] [--seconds S] [--sync full|normal]\n";
+                 "[--connections C] [--seconds S] [--sync full|normal] [--rounds R] "
+                 "[--baseline PATH]\n";
     return 2;
   }
-  return Run(o);
+  if (o.rounds == 1 && o.baseline.empty()) {
+    RoundFigures figures;
+    return Run(o, o.fhirbridge, figures);
+  }
+  std::vector<RoundFigures> candidate;
+  std::vector<RoundFigures> baseline;
+  int status = 0;
+  for (int round = 1; round <= o.rounds; ++round) {
+    for (const bool is_baseline : {true, false}) {
+      if (is_baseline && o.baseline.empty()) continue;
+      const std::string& path = is_baseline ? o.baseline : o.fhirbridge;
+      std::printf("== round %d of %d: %s\n", round, o.rounds, path.c_str());
+      std::fflush(stdout);
+      RoundFigures figures;
+      status |= Run(o, path, figures);
+      if (figures.service_us > 0) (is_baseline ? baseline : candidate).push_back(figures);
+    }
+  }
+  std::printf("==\n");
+  if (!o.baseline.empty()) PrintSummary("baseline " + o.baseline, baseline);
+  PrintSummary(o.fhirbridge, candidate);
+  return status;
 }
