@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
@@ -24,8 +25,14 @@ BOOST_AUTO_TEST_CASE(a_busy_named_thread_shows_under_its_name) {
   ThreadCpuSnapshot during;
   std::thread busy([&] {
     ::pthread_setname_np(::pthread_self(), "cpu-test-busy");
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
-    while (std::chrono::steady_clock::now() < end) sink = sink + 1;
+    // Until it has used 0.3 s of CPU itself, however busy the machine is (at most 20 s).
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    timespec used{};
+    while (std::chrono::steady_clock::now() < give_up) {
+      for (int i = 0; i < 100000; ++i) sink = sink + 1;
+      ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+      if (used.tv_sec > 0 || used.tv_nsec >= 300'000'000) break;
+    }
     during = ThreadCpuOf(pid);  // while it still runs
   });
   busy.join();
