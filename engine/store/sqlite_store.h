@@ -50,10 +50,11 @@ struct SqliteStoreOptions {
   /// when checkpoint_commits commits came since its last checkpoint, so that under load each
   /// checkpoint's fsync of the database file is small (a large one delays the WAL fdatasyncs
   /// that intake ACKs wait for); and when fewer came, once checkpoint_max_interval has passed
-  /// (a slow stream pays that fsync a few times a second, not twenty).
+  /// (a slow stream pays that fsync once a second, not twenty times; a slow stream is also what
+  /// a server-bound delivery backlog writes, and a page it rewrote meanwhile is copied once).
   std::chrono::milliseconds checkpoint_interval{std::chrono::milliseconds(50)};
   std::int64_t checkpoint_commits = 32;
-  std::chrono::milliseconds checkpoint_max_interval{std::chrono::milliseconds(250)};
+  std::chrono::milliseconds checkpoint_max_interval{std::chrono::milliseconds(1000)};
   /// WAL frames (pages) after which the writer restarts the WAL from its start. Under a steady
   /// stream of commits the background checkpoint never finds the WAL idle, and SQLite only
   /// starts a WAL over when a write begins with every frame checkpointed: without this the WAL
