@@ -301,10 +301,8 @@ int main(int argc, char** argv) {
                  "[--baseline PATH]\n";
     return 2;
   }
-  if (o.rounds == 1 && o.baseline.empty()) {
-    RoundFigures figures;
-    return Run(o, o.fhirbridge, figures);
-  }
+  // A single run prints its figures alone; repeated or alternated runs are headed and summed up.
+  const bool repeated = o.rounds > 1 || !o.baseline.empty();
   std::vector<RoundFigures> candidate;
   std::vector<RoundFigures> baseline;
   int status = 0;
@@ -312,13 +310,14 @@ int main(int argc, char** argv) {
     for (const bool is_baseline : {true, false}) {
       if (is_baseline && o.baseline.empty()) continue;
       const std::string& path = is_baseline ? o.baseline : o.fhirbridge;
-      std::printf("== round %d of %d: %s\n", round, o.rounds, path.c_str());
+      if (repeated) std::printf("== round %d of %d: %s\n", round, o.rounds, path.c_str());
       std::fflush(stdout);
       RoundFigures figures;
       status |= Run(o, path, figures);
       if (figures.service_us > 0) (is_baseline ? baseline : candidate).push_back(figures);
     }
   }
+  if (!repeated) return status;
   std::printf("==\n");
   if (!o.baseline.empty()) PrintSummary("baseline " + o.baseline, baseline);
   PrintSummary(o.fhirbridge, candidate);
