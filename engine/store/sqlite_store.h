@@ -157,10 +157,16 @@ class SqliteStore final : public MessageStore {
   struct Job {
     std::function<Status()> apply;  ///< runs on the writer thread, inside the transaction
     Durability durability = Durability::kSynced;
-    bool done = false;
-    Status status;
-    std::condition_variable done_cv;  ///< wakes this caller only
+    Status status;  ///< set before Finish, read by the caller after it
+    // The caller waits on its own mutex, not on queue_mutex_: woken callers then do not queue
+    // up behind the writer or the syncer, which hold queue_mutex_ between their rounds.
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+    bool done = false;  ///< guarded by done_mutex
   };
+  /// Answers a job's caller. The caller may return (and the job end) as soon as it sees
+  /// `done`, which it reads under done_mutex: nothing touches the job after this.
+  static void Finish(Job& job);
 
   SqliteStore(SqliteStoreOptions options, std::unique_ptr<SqliteDb> writer,
               std::unique_ptr<SqliteDb> reader);

@@ -18,16 +18,26 @@ Status SqliteStore::Write(std::function<Status()> apply, Durability durability) 
   Job job;
   job.apply = std::move(apply);
   job.durability = durability;
-  std::unique_lock lock(queue_mutex_);
-  if (closing_) return Status::Unavailable("the store is shutting down");
-  queue_.push_back(&job);
-  queue_cv_.notify_one();
-  job.done_cv.wait(lock, [&] { return job.done; });
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (closing_) return Status::Unavailable("the store is shutting down");
+    queue_.push_back(&job);
+  }
+  queue_cv_.notify_one();  // after the unlock: the writer does not wake into a held mutex
+  std::unique_lock done(job.done_mutex);
+  job.done_cv.wait(done, [&] { return job.done; });
   return job.status;
+}
+
+void SqliteStore::Finish(Job& job) {
+  std::lock_guard lock(job.done_mutex);
+  job.done = true;
+  job.done_cv.notify_one();
 }
 
 void SqliteStore::WriterLoop() {
   NameThisThread("fb-store-write");
+  std::vector<Job*> answered;  // answered after queue_mutex_ is released
   std::unique_lock lock(queue_mutex_);
   for (;;) {
     queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_ || wal_restart_wanted_; });
@@ -55,11 +65,15 @@ void SqliteStore::WriterLoop() {
         sync_waiting_.push_back(job);  // the syncer answers it once the WAL is on disk
         continue;
       }
-      job->done = true;
-      job->done_cv.notify_one();  // the caller owns the job: it may return once woken
+      answered.push_back(job);
     }
     // Only a waiting job needs the syncer now; pipeline commits wait for its next round.
-    if (!sync_waiting_.empty()) sync_cv_.notify_one();
+    const bool wake_syncer = !sync_waiting_.empty();
+    lock.unlock();
+    if (wake_syncer) sync_cv_.notify_one();
+    for (Job* job : answered) Finish(*job);
+    answered.clear();
+    lock.lock();
   }
   writer_stopped_ = true;
   sync_cv_.notify_one();
@@ -98,13 +112,14 @@ void SqliteStore::SyncLoop() {
       Logger::Global().Error("store.sync_failed",
                              {LogField::Code("status", CodeName(status.code()))});
     }
+    lock.unlock();
     for (Job* job : jobs) {
       // Committed but maybe not on disk: the sender gets no positive ACK and resends; the
       // resend finds the first copy if it survived (a duplicate is acknowledged, not stored).
       if (!status.ok()) job->status = status;
-      job->done = true;
-      job->done_cv.notify_one();
+      Finish(*job);
     }
+    lock.lock();
   }
 }
 
