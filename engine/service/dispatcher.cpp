@@ -66,6 +66,7 @@ void Dispatcher::Wake() {
   {
     std::lock_guard lock(mutex_);
     wake_ = true;
+    if (lingering_) return;  // it looks at the store when the linger ends anyway
   }
   cv_.notify_all();
 }
@@ -85,7 +86,9 @@ void Dispatcher::Loop() {
     cv_.wait_for(lock, std::chrono::microseconds(options_.idle_poll_us),
                  [&] { return wake_ || stopping_; });
     if (wake_ && options_.linger_us > 0) {
+      lingering_ = true;
       cv_.wait_for(lock, std::chrono::microseconds(options_.linger_us), [&] { return stopping_; });
+      lingering_ = false;
     }
   }
 }

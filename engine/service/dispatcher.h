@@ -118,6 +118,7 @@ class Dispatcher {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool wake_ = false;
+  bool lingering_ = false;  ///< in the linger wait: Wake() only marks, it does not notify
   bool stopping_ = false;
   std::thread thread_;
 };

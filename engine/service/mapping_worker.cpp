@@ -58,6 +58,10 @@ void MappingWorker::Wake() {
   {
     std::lock_guard lock(mutex_);
     wake_ = true;
+    ++announced_;
+    // While it lingers the worker looks at the store when the linger ends anyway; waking it
+    // for every message only cost a context switch each.
+    if (lingering_ && announced_ < batch_) return;
   }
   cv_.notify_all();
 }
@@ -70,14 +74,19 @@ void MappingWorker::Loop() {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
       wake_ = false;
+      announced_ = 0;
     }
     if (RunOnce() >= batch_) continue;  // a full batch: more is waiting
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return wake_ || stopping_; });
-    // Caught up, and woken by a new message: let the next few arrive so that they share one
-    // commit. A commit rewrites whole pages (messages, outbox, audit), so one message per
-    // commit wrote several times the bytes of a batch.
-    if (wake_ && linger_.count() > 0) cv_.wait_for(lock, linger_, [&] { return stopping_; });
+    // Caught up, and woken by a new message: let the next ones arrive so that they are mapped
+    // together. Each round costs a read of the store, a commit of the results (which rewrites
+    // whole pages: messages, outbox, audit) and a round of every dispatcher, whatever its size.
+    if (wake_ && linger_.count() > 0) {
+      lingering_ = true;
+      cv_.wait_for(lock, linger_, [&] { return stopping_ || announced_ >= batch_; });
+      lingering_ = false;
+    }
   }
 }
 

@@ -44,7 +44,7 @@ class MappingWorker {
 
   void Start();
   void Stop();  ///< finishes the batch in hand
-  void Wake();  ///< a message was stored
+  void Wake();  ///< a message was stored (or the store should be looked at again)
 
   /// Maps one batch; returns how many messages it recorded (0 when none was waiting).
   std::size_t RunOnce();
@@ -60,12 +60,17 @@ class MappingWorker {
   OnMapped on_mapped_;
   std::size_t batch_;
   BundleRenderer* renderer_;
-  std::chrono::milliseconds linger_{5};  ///< gathering time after a wake-up when caught up
+  /// Caught up and woken by a new message, the worker waits this long (or until a full batch
+  /// has been announced) before it reads the store, so that the messages of a steady stream
+  /// are mapped, committed and handed to the destinations together (docs/store.md).
+  std::chrono::milliseconds linger_{50};
   Histogram& latency_;
 
   std::mutex mutex_;
   std::condition_variable cv_;
   bool wake_ = false;
+  bool lingering_ = false;     ///< in the linger wait: Wake() counts, and notifies only at a batch
+  std::size_t announced_ = 0;  ///< Wake() calls since the worker last read the store
   bool stopping_ = false;
   std::thread thread_;
 };
