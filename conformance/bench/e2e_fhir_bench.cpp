@@ -8,6 +8,12 @@
 //
 //   fhirbridge_e2e_fhir_bench --fhirbridge PATH [--messages N] [--obx K] [--connections C]
 //                             [--seconds S] [--sync full|normal] [--rounds R] [--baseline PATH]
+//                             [--rate M]
+//
+// Without --rate the connections send as fast as the ACKs come back: a burst that is
+// acknowledged long before the server has taken it, so the pipeline works through a backlog in
+// full batches. --rate M paces the connections to M messages/s together (below what the
+// server takes, a steady stream: each message is committed, synced and mapped nearly alone).
 //
 // Both processes' CPU per message moves by ±15% from one run to the next on a small VM, so one
 // run says little about a change of a few percent. --rounds runs the whole thing R times (a new
@@ -56,6 +62,7 @@ struct Options {
   std::string sync = "full";  ///< store.sync
   int rounds = 1;
   std::string baseline;  ///< another fhirbridge binary, run alternately with `fhirbridge`
+  double rate = 0;       ///< messages/s of all connections together; 0: as fast as ACKs come
 };
 
 // What one round measured, per message.
@@ -131,12 +138,14 @@ bool ParseArgs(int argc, char** argv, Options& o) {
       o.rounds = std::stoi(v);
     } else if (a == "--baseline") {
       o.baseline = v;
+    } else if (a == "--rate") {
+      o.rate = std::stod(v);
     } else {
       return false;
     }
   }
   return !o.fhirbridge.empty() && o.messages > 0 && o.obx >= 4 && o.connections > 0 &&
-         o.seconds > 0 && o.rounds > 0 && o.rounds <= 100;
+         o.seconds > 0 && o.rounds > 0 && o.rounds <= 100 && o.rate >= 0;
 }
 
 int Run(const Options& o, const std::string& fhirbridge_path, RoundFigures& figures) {
@@ -197,6 +206,11 @@ int Run(const Options& o, const std::string& fhirbridge_path, RoundFigures& figu
       auto client = fhirbridge::mllp::MllpClient::Connect(options);
       if (!client.ok()) return;
       for (int i = c; i < o.messages; i += o.connections) {
+        if (o.rate > 0) {
+          // Message i is due i/rate seconds after the start, whichever connection sends it.
+          std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                                    std::chrono::duration<double>(i / o.rate)));
+        }
         if ((*client)->Exchange(messages[static_cast<std::size_t>(i)]).ok()) ++acked;
       }
     });
@@ -240,7 +254,9 @@ int Run(const Options& o, const std::string& fhirbridge_path, RoundFigures& figu
   const double n = static_cast<double>(o.messages);
   std::printf("messages: %d (%d OBX each), acknowledged %d, Observations on the server %zu\n",
               o.messages, o.obx, acked.load(), expected);
-  std::printf("intake: %.0f messages/s over %d MLLP connections\n", n / intake_s, o.connections);
+  std::printf(
+      "intake: %.0f messages/s over %d MLLP connections%s\n", n / intake_s, o.connections,
+      o.rate > 0 ? (" (paced at " + std::to_string(static_cast<int>(o.rate)) + "/s)").c_str() : "");
   std::printf(
       "end to end: %.0f messages/s (%.2f s from the first message to the last "
       "Observation on the server)\n",
@@ -298,7 +314,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, o)) {
     std::cerr << "usage: fhirbridge_e2e_fhir_bench --fhirbridge PATH [--messages N] [--obx K] "
                  "[--connections C] [--seconds S] [--sync full|normal] [--rounds R] "
-                 "[--baseline PATH]\n";
+                 "[--baseline PATH] [--rate M]\n";
     return 2;
   }
   // A single run prints its figures alone; repeated or alternated runs are headed and summed up.
