@@ -164,8 +164,11 @@ class SqliteStore final : public MessageStore {
     std::condition_variable done_cv;
     bool done = false;  ///< guarded by done_mutex
   };
-  /// Answers a job's caller. The caller may return (and the job end) as soon as it sees
-  /// `done`, which it reads under done_mutex: nothing touches the job after this.
+  /// Shared by the caller and by whoever answers it, so that the answer can be signalled after
+  /// done_mutex is released (the caller, woken, then takes it at once) even if the caller has
+  /// returned by then.
+  using JobRef = std::shared_ptr<Job>;
+  /// Answers a job's caller.
   static void Finish(Job& job);
 
   SqliteStore(SqliteStoreOptions options, std::unique_ptr<SqliteDb> writer,
@@ -180,7 +183,7 @@ class SqliteStore final : public MessageStore {
   /// Makes committed jobs durable (WalFile::Sync) and answers their callers, while the writer
   /// commits the next batch: the disk's flush time no longer stops the commits.
   void SyncLoop();
-  Status CommitBatch(std::deque<Job*>& batch);
+  Status CommitBatch(std::deque<JobRef>& batch);
   void CheckpointLoop();
   void RetentionLoop();
 
@@ -197,7 +200,7 @@ class SqliteStore final : public MessageStore {
   Status AppendAudit(AuditRecord record);
   /// At the end of a batch that added entries: the signed head, and a checkpoint when due.
   Status SealChain(std::int64_t now_us);
-  Status CommitJobs(std::deque<Job*>& batch);
+  Status CommitJobs(std::deque<JobRef>& batch);
   /// Reloads the chain when another connection committed since this one last did.
   Status FollowOtherWriters();
   /// Encrypts `plain` when encryption is on; `aad` binds it to its row.
@@ -231,8 +234,8 @@ class SqliteStore final : public MessageStore {
   std::condition_variable queue_cv_;       ///< wakes the writer
   std::condition_variable checkpoint_cv_;  ///< wakes the checkpointer and retention at Close()
   std::condition_variable sync_cv_;        ///< wakes the syncer
-  std::deque<Job*> queue_;
-  std::vector<Job*> sync_waiting_;  ///< committed, waiting for the next WAL sync
+  std::deque<JobRef> queue_;
+  std::vector<JobRef> sync_waiting_;  ///< committed, waiting for the next WAL sync
   bool closing_ = false;
   bool closed_ = false;
   bool writer_stopped_ = false;

@@ -15,36 +15,41 @@
 namespace fhirbridge::store {
 
 Status SqliteStore::Write(std::function<Status()> apply, Durability durability) {
-  Job job;
-  job.apply = std::move(apply);
-  job.durability = durability;
+  auto job = std::make_shared<Job>();
+  job->apply = std::move(apply);
+  job->durability = durability;
   {
     std::lock_guard lock(queue_mutex_);
     if (closing_) return Status::Unavailable("the store is shutting down");
-    queue_.push_back(&job);
+    queue_.push_back(job);
   }
   queue_cv_.notify_one();  // after the unlock: the writer does not wake into a held mutex
-  std::unique_lock done(job.done_mutex);
-  job.done_cv.wait(done, [&] { return job.done; });
-  return job.status;
+  std::unique_lock done(job->done_mutex);
+  job->done_cv.wait(done, [&] { return job->done; });
+  return job->status;
 }
 
 void SqliteStore::Finish(Job& job) {
-  std::lock_guard lock(job.done_mutex);
-  job.done = true;
+  {
+    std::lock_guard lock(job.done_mutex);
+    job.done = true;
+  }
+  // After the unlock: notified under it, the caller woke only to wait for the mutex again (two
+  // context switches per answer). It may have returned already; the job lives as long as the
+  // reference the answering thread holds.
   job.done_cv.notify_one();
 }
 
 void SqliteStore::WriterLoop() {
   NameThisThread("fb-store-write");
-  std::vector<Job*> answered;  // answered after queue_mutex_ is released
+  std::vector<JobRef> answered;  // answered after queue_mutex_ is released
   std::unique_lock lock(queue_mutex_);
   for (;;) {
     queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_ || wal_restart_wanted_; });
     if (queue_.empty() && !wal_restart_wanted_) break;  // closing, nothing left
-    std::deque<Job*> batch;
+    std::deque<JobRef> batch;
     while (!queue_.empty() && batch.size() < options_.max_batch) {
-      batch.push_back(queue_.front());
+      batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     const bool restart = std::exchange(wal_restart_wanted_, false);
@@ -58,7 +63,7 @@ void SqliteStore::WriterLoop() {
     lock.lock();
     ++commits_;
     if (status.ok()) committed_audit_id_ = chain_.last_id;
-    for (Job* job : batch) {
+    for (const JobRef& job : batch) {
       if (!status.ok()) job->status = status;
       if (options_.full_sync && status.ok() && job->status.ok() &&
           job->durability == Durability::kSynced) {
@@ -71,7 +76,7 @@ void SqliteStore::WriterLoop() {
     const bool wake_syncer = !sync_waiting_.empty();
     lock.unlock();
     if (wake_syncer) sync_cv_.notify_one();
-    for (Job* job : answered) Finish(*job);
+    for (const JobRef& job : answered) Finish(*job);
     answered.clear();
     lock.lock();
   }
@@ -96,7 +101,7 @@ void SqliteStore::SyncLoop() {
       if (writer_stopped_) return;
       continue;
     }
-    std::vector<Job*> jobs;
+    std::vector<JobRef> jobs;
     jobs.swap(sync_waiting_);
     const std::int64_t through_commit = commits_;
     const std::int64_t audit_id = committed_audit_id_;
@@ -113,7 +118,7 @@ void SqliteStore::SyncLoop() {
                              {LogField::Code("status", CodeName(status.code()))});
     }
     lock.unlock();
-    for (Job* job : jobs) {
+    for (const JobRef& job : jobs) {
       // Committed but maybe not on disk: the sender gets no positive ACK and resends; the
       // resend finds the first copy if it survived (a duplicate is acknowledged, not stored).
       if (!status.ok()) job->status = status;
@@ -145,7 +150,7 @@ void SqliteStore::RestartWal() {
   }
 }
 
-Status SqliteStore::CommitBatch(std::deque<Job*>& batch) {
+Status SqliteStore::CommitBatch(std::deque<JobRef>& batch) {
   // The chain in memory follows what is committed: a batch that fails leaves it as it was.
   const ChainState before = chain_;
   Status status = CommitJobs(batch);
@@ -169,12 +174,12 @@ Status SqliteStore::FollowOtherWriters() {
   return first ? Status::Ok() : LoadChain();
 }
 
-Status SqliteStore::CommitJobs(std::deque<Job*>& batch) {
+Status SqliteStore::CommitJobs(std::deque<JobRef>& batch) {
   Transaction transaction(*writer_);
   FHIRBRIDGE_RETURN_IF_ERROR(transaction.Begin().WithContext("store"));
   FHIRBRIDGE_RETURN_IF_ERROR(FollowOtherWriters());
   const std::int64_t first_id = chain_.last_id;
-  for (Job* job : batch) {
+  for (const JobRef& job : batch) {
     // A savepoint per job: a job that fails is undone alone; the others still commit.
     FHIRBRIDGE_RETURN_IF_ERROR(w_->savepoint.Run());
     const ChainState before_job = chain_;
