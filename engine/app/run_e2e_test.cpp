@@ -181,6 +181,9 @@ BOOST_AUTO_TEST_CASE(admin_api_reports_health_metrics_and_messages_and_sigterm_s
   BOOST_CHECK_GE(syncs, 2.0);
   BOOST_CHECK_LE(syncs, commits);
   BOOST_CHECK_GE(MetricValue(metrics, "fhirbridge_store_wal_restarts_total"), 0.0);
+  // Both messages mapped and delivered: nothing waits for the mapper.
+  BOOST_CHECK_EQUAL(MetricValue(metrics, "fhirbridge_mapping_backlog"), 0.0);
+  BOOST_CHECK_EQUAL(MetricValue(metrics, "fhirbridge_mapping_backlog_oldest_age_seconds"), 0.0);
   const std::string listed = HttpGet(admin, "/api/messages?status=mapped", status);
   BOOST_CHECK_EQUAL(status, 200);
   BOOST_CHECK_NE(listed.find("\"status\":\"mapped\""), std::string::npos);

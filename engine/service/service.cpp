@@ -82,6 +82,26 @@ void Service::AddGauges() {
   };
   metrics_.AddGauge("fhirbridge_queue_depth", "Outbox rows waiting for delivery.",
                     [queue] { return queue(false); });
+  // A destination's queue holds mapped messages only: what the mapping worker has not reached
+  // yet (behind a long backlog, most of it) is counted here, with the age of the oldest.
+  auto unmapped = [this](bool age) {
+    std::vector<std::pair<Labels, double>> out;
+    Result<MappingBacklog> backlog = parts_.store->Unmapped();
+    if (!backlog.ok()) return out;
+    double value = static_cast<double>(backlog->messages);
+    if (age) {
+      value = backlog->oldest_received_us == 0
+                  ? 0.0
+                  : static_cast<double>(NowMicros() - backlog->oldest_received_us) / 1e6;
+    }
+    out.push_back({{}, value});
+    return out;
+  };
+  metrics_.AddGauge("fhirbridge_mapping_backlog", "Messages stored and not yet mapped.",
+                    [unmapped] { return unmapped(false); });
+  metrics_.AddGauge("fhirbridge_mapping_backlog_oldest_age_seconds",
+                    "Age of the oldest message not yet mapped (0 when none).",
+                    [unmapped] { return unmapped(true); });
   metrics_.AddGauge("fhirbridge_bundle_cache_bytes",
                     "Bytes of mapped Bundles held in memory for delivery.", [this] {
                       return std::vector<std::pair<Labels, double>>{

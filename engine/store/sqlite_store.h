@@ -123,6 +123,7 @@ class SqliteStore final : public MessageStore {
   Status DiscardDeadLetter(std::int64_t id, std::int64_t now_us, std::string_view actor) override;
   Result<std::string> SinkState(std::string_view destination, std::string_view key) override;
   Result<QueueStats> Queue(std::string_view destination) override;
+  Result<MappingBacklog> Unmapped() override;
   Result<std::vector<MessageSummary>> ListMessages(std::string_view status, std::int64_t before_id,
                                                    std::size_t limit) override;
   Status ProbeWritable() override;

@@ -122,6 +122,16 @@ Result<QueueStats> SqliteStore::Queue(std::string_view destination) {
   return stats;
 }
 
+Result<MappingBacklog> SqliteStore::Unmapped() {
+  std::lock_guard lock(reader_mutex_);
+  MappingBacklog backlog;
+  FHIRBRIDGE_RETURN_IF_ERROR(
+      ForEachRow(r_->unmapped_count, [&](Statement& s) { backlog.messages = s.Int(0); }));
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(
+      r_->oldest_unmapped, [&](Statement& s) { backlog.oldest_received_us = s.Int(0); }));
+  return backlog;
+}
+
 Result<std::vector<MessageSummary>> SqliteStore::ListMessages(std::string_view status,
                                                               std::int64_t before_id,
                                                               std::size_t limit) {

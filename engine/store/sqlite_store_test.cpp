@@ -385,6 +385,33 @@ BOOST_AUTO_TEST_CASE(a_discarded_dead_letter_is_closed_and_nothing_is_queued) {
               Status::Code::kInvalidArgument);
 }
 
+BOOST_AUTO_TEST_CASE(the_mapping_backlog_counts_what_waits_for_the_mapper_and_its_oldest) {
+  TempStore t;
+  auto store = t.Open();
+  BOOST_CHECK_EQUAL(store->Unmapped()->messages, 0);
+  BOOST_CHECK_EQUAL(store->Unmapped()->oldest_received_us, 0);
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    Message m = Msg("icu", "B" + std::to_string(i), "raw " + std::to_string(i));
+    m.received_at_us = 1'000 + i;
+    auto r = store->Accept(std::move(m));
+    BOOST_REQUIRE(r.ok());
+    ids.push_back(r->message_id);
+  }
+  BOOST_CHECK_EQUAL(store->Unmapped()->messages, 3);
+  BOOST_CHECK_EQUAL(store->Unmapped()->oldest_received_us, 1'000);
+  // Mapped (into a queue) and held (waiting for a patient identity) both leave the backlog.
+  MappingRecord held{ids[1], MappingRecord::Result::kHeld, "l", "", {"outbox"}, "", 0, "", 0, 0,
+                     ""};
+  BOOST_REQUIRE(store->RecordMappings({Mapped(ids[0]), held}, 5).ok());
+  BOOST_CHECK_EQUAL(store->Unmapped()->messages, 1);
+  BOOST_CHECK_EQUAL(store->Unmapped()->oldest_received_us, 1'002);
+  BOOST_CHECK_EQUAL(store->Queue("outbox")->pending, 1);
+  BOOST_REQUIRE(store->RecordMappings({Mapped(ids[2])}, 6).ok());
+  BOOST_CHECK_EQUAL(store->Unmapped()->messages, 0);
+  BOOST_CHECK_EQUAL(store->Unmapped()->oldest_received_us, 0);
+}
+
 BOOST_AUTO_TEST_CASE(failed_and_held_mappings_are_listed_without_outbox_rows) {
   TempStore t;
   auto store = t.Open();

@@ -73,6 +73,13 @@ struct QueueStats {
   std::int64_t dead = 0;
 };
 
+/// Messages stored and not yet mapped, for /metrics: a destination's queue holds only mapped
+/// messages, so behind a long backlog most of what waits is here.
+struct MappingBacklog {
+  std::int64_t messages = 0;
+  std::int64_t oldest_received_us = 0;  ///< 0 when none waits
+};
+
 /// What the store's writer has done since it opened, for /metrics.
 struct StoreCounters {
   std::int64_t commits = 0;       ///< transactions (group commit: each may hold many messages)
@@ -173,6 +180,7 @@ class MessageStore : public Intake {
   virtual Result<std::string> SinkState(std::string_view destination, std::string_view key) = 0;
 
   virtual Result<QueueStats> Queue(std::string_view destination) = 0;
+  virtual Result<MappingBacklog> Unmapped() = 0;
   /// Messages in `status` ("" = any), newest first, ids below `before_id` (0 = from the newest).
   virtual Result<std::vector<MessageSummary>> ListMessages(std::string_view status,
                                                            std::int64_t before_id,
