@@ -125,10 +125,10 @@ Result<QueueStats> SqliteStore::Queue(std::string_view destination) {
 Result<MappingBacklog> SqliteStore::Unmapped() {
   std::lock_guard lock(reader_mutex_);
   MappingBacklog backlog;
-  FHIRBRIDGE_RETURN_IF_ERROR(
-      ForEachRow(r_->unmapped_count, [&](Statement& s) { backlog.messages = s.Int(0); }));
-  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(
-      r_->oldest_unmapped, [&](Statement& s) { backlog.oldest_received_us = s.Int(0); }));
+  FHIRBRIDGE_RETURN_IF_ERROR(ForEachRow(r_->unmapped, [&](Statement& s) {
+    backlog.messages = s.Int(0);
+    backlog.oldest_received_us = s.Int(1);
+  }));
   return backlog;
 }
 

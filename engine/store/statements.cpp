@@ -205,10 +205,10 @@ Result<std::unique_ptr<ReaderStatements>> ReaderStatements::Prepare(SqliteDb& db
        "SELECT COUNT(*), COALESCE(MIN(created_at_us), 0) FROM outbox "
        "WHERE destination = ? AND status = 0"},
       {&s->queue_dead, "SELECT COUNT(*) FROM dead_letters WHERE destination IS ? AND status = 0"},
-      // Both through the partial index messages_unmapped; ids follow the order of intake.
-      {&s->unmapped_count, "SELECT COUNT(*) FROM messages WHERE status = 0"},
-      {&s->oldest_unmapped,
-       "SELECT received_at_us FROM messages WHERE status = 0 ORDER BY id LIMIT 1"},
+      // Both scans go through the partial index messages_unmapped; ids follow intake order.
+      {&s->unmapped,
+       "SELECT COUNT(*), COALESCE((SELECT received_at_us FROM messages WHERE status = 0 "
+       "ORDER BY id LIMIT 1), 0) FROM messages WHERE status = 0"},
       {&s->list_dead_letters,
        "SELECT d.id, d.message_id, m.source, m.control_id, COALESCE(d.destination, ''), "
        "d.created_at_us, d.reason, COALESCE(d.http_status, 0), d.status, "

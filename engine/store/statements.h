@@ -54,7 +54,7 @@ struct ReaderStatements {
   static Result<std::unique_ptr<ReaderStatements>> Prepare(SqliteDb& db);
 
   Statement pending_mappings, pending_deliveries, get_message, get_sink_state, queue_pending;
-  Statement queue_dead, unmapped_count, oldest_unmapped;
+  Statement queue_dead, unmapped;
   Statement list_messages, list_dead_letters, get_dead_letter, read_audit;
 };
 
