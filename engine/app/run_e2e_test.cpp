@@ -181,6 +181,10 @@ BOOST_AUTO_TEST_CASE(admin_api_reports_health_metrics_and_messages_and_sigterm_s
   BOOST_CHECK_GE(syncs, 2.0);
   BOOST_CHECK_LE(syncs, commits);
   BOOST_CHECK_GE(MetricValue(metrics, "fhirbridge_store_wal_restarts_total"), 0.0);
+  // What those ACKs waited for, commit and fsync, each timed in its histogram.
+  BOOST_CHECK_GE(MetricValue(metrics, "fhirbridge_store_sync_seconds_count"), 2.0);
+  BOOST_CHECK_GT(MetricValue(metrics, "fhirbridge_store_sync_seconds_sum"), 0.0);
+  BOOST_CHECK_GE(MetricValue(metrics, "fhirbridge_store_commit_seconds_count"), 2.0);
   // Both messages mapped and delivered: nothing waits for the mapper.
   BOOST_CHECK_EQUAL(MetricValue(metrics, "fhirbridge_mapping_backlog"), 0.0);
   BOOST_CHECK_EQUAL(MetricValue(metrics, "fhirbridge_mapping_backlog_oldest_age_seconds"), 0.0);

@@ -84,10 +84,15 @@ Counter& Metrics::GetCounter(const std::string& family, const std::string& help,
 
 Histogram& Metrics::GetHistogram(const std::string& family, const std::string& help,
                                  const Labels& labels) {
+  return *SharedHistogram(family, help, labels);
+}
+
+std::shared_ptr<Histogram> Metrics::SharedHistogram(const std::string& family,
+                                                    const std::string& help, const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto& slot = GetFamily(family, help, "histogram").histograms[RenderLabels(labels)];
-  if (!slot) slot = std::make_unique<Histogram>();
-  return *slot;
+  if (!slot) slot = std::make_shared<Histogram>();
+  return slot;
 }
 
 void Metrics::AddReader(const std::string& family, const std::string& help, Kind kind,

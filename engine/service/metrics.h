@@ -50,6 +50,10 @@ class Metrics {
   /// The counter of a family for these labels, created at first use; the reference stays valid.
   Counter& GetCounter(const std::string& family, const std::string& help, const Labels& labels);
   Histogram& GetHistogram(const std::string& family, const std::string& help, const Labels& labels);
+  /// The same, shared with whoever observes into it from outside (the store's threads): it stays
+  /// valid for them even after this registry is gone.
+  std::shared_ptr<Histogram> SharedHistogram(const std::string& family, const std::string& help,
+                                             const Labels& labels);
   /// Series computed when /metrics is rendered: a gauge (queue depth, oldest age), or a counter
   /// kept elsewhere (the store's).
   enum class Kind { kGauge, kCounter };
@@ -72,7 +76,7 @@ class Metrics {
     std::string help;
     std::string type;
     std::map<std::string, std::unique_ptr<Counter>> counters;  // key: rendered labels
-    std::map<std::string, std::unique_ptr<Histogram>> histograms;
+    std::map<std::string, std::shared_ptr<Histogram>> histograms;
     std::vector<std::function<std::vector<std::pair<Labels, double>>()>> gauges;
   };
   Family& GetFamily(const std::string& name, const std::string& help, const std::string& type);

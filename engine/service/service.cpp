@@ -1,5 +1,8 @@
 #include "engine/service/service.h"
 
+#include <chrono>
+#include <memory>
+
 #include "fhirbridge/json_writer.h"
 #include "fhirbridge/log.h"
 
@@ -154,6 +157,26 @@ void Service::AddGauges() {
   metrics_.AddCounterReader("fhirbridge_store_checkpoints_total",
                             "Background checkpoints of the WAL into the database file.",
                             store_counter(&StoreCounters::checkpoints));
+  // What an ACK waits for: the commit and the fdatasync (docs/store.md, "What a durable ACK
+  // waits for"). The store's threads observe into histograms they share with the registry.
+  const auto observe = [](std::shared_ptr<Histogram> h) {
+    return [h](std::chrono::nanoseconds took) {
+      h->Observe(std::chrono::duration<double>(took).count());
+    };
+  };
+  auto timings = std::make_shared<StoreTimings>();
+  timings->commit = observe(metrics_.SharedHistogram(
+      "fhirbridge_store_commit_seconds",
+      "Duration of one store transaction (a group commit of one or more jobs), without its sync.",
+      {}));
+  timings->sync = observe(metrics_.SharedHistogram(
+      "fhirbridge_store_sync_seconds",
+      "Duration of one fdatasync of the WAL: the disk's flush time that intake ACKs wait for.",
+      {}));
+  timings->checkpoint = observe(metrics_.SharedHistogram(
+      "fhirbridge_store_checkpoint_seconds",
+      "Duration of one background checkpoint of the WAL into the database file.", {}));
+  parts_.store->SetTimings(std::move(timings));
   metrics_.AddGauge("fhirbridge_dead_letters", "Dead letters not yet reprocessed or discarded.",
                     [this, destinations] {
                       std::vector<std::pair<Labels, double>> out;

@@ -401,5 +401,20 @@ BOOST_AUTO_TEST_CASE(metrics_render_in_prometheus_text_format) {
   BOOST_CHECK_CLOSE(h.Quantile(0.5), 0.0005, 1e-6);
 }
 
+// The store's threads observe into histograms they share with the registry: the same series as
+// GetHistogram's, and still there for them if the registry goes first.
+BOOST_AUTO_TEST_CASE(a_shared_histogram_is_the_series_and_outlives_the_registry) {
+  std::shared_ptr<Histogram> shared;
+  {
+    Metrics m;
+    shared = m.SharedHistogram("sync_seconds", "Syncs.", {});
+    shared->Observe(0.0002);
+    BOOST_CHECK_EQUAL(&m.GetHistogram("sync_seconds", "Syncs.", {}), shared.get());
+    BOOST_CHECK_NE(m.Render().find("sync_seconds_count 1\n"), std::string::npos);
+  }
+  shared->Observe(0.0002);
+  BOOST_CHECK_EQUAL(shared->count(), 2);
+}
+
 }  // namespace
 }  // namespace fhirbridge::service

@@ -141,6 +141,7 @@ class SqliteStore final : public MessageStore {
   /// Commits, fdatasyncs of the WAL (each covers every commit before it) and WAL restarts
   /// (wal_restart_frames) since the store opened.
   StoreCounters Counters() const override;
+  void SetTimings(std::shared_ptr<const StoreTimings> timings) override;
 
   /// Caps the database size in pages (PRAGMA max_page_count): tests use it to make writes fail
   /// as they do on a full disk.
@@ -248,6 +249,7 @@ class SqliteStore final : public MessageStore {
   std::int64_t synced_through_commit_ = 0;  ///< commits_ when the last sync began
   std::int64_t committed_audit_id_ = 0;
   std::int64_t durable_audit_id_ = 0;
+  std::shared_ptr<const StoreTimings> timings_;  ///< guarded by queue_mutex_
   std::thread writer_thread_;
   std::thread sync_thread_;
   std::thread checkpoint_thread_;

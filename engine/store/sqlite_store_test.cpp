@@ -1,6 +1,8 @@
 #include "engine/store/sqlite_store.h"
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <climits>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -262,6 +264,44 @@ MappingRecord Mapped(std::int64_t message_id) {
   record.bundle = "{}";
   record.destinations = {"outbox"};
   return record;
+}
+
+// /metrics shows what an ACK waits for: each commit, each fdatasync and each checkpoint is
+// reported with its duration, from the moment timings are set until they are taken away.
+BOOST_AUTO_TEST_CASE(timings_report_each_commit_sync_and_checkpoint) {
+  Checkpointing c(1, std::chrono::milliseconds(50));
+  struct Seen {
+    std::atomic<int> commits{0}, syncs{0}, checkpoints{0};
+    std::atomic<std::int64_t> shortest_ns{INT64_MAX};
+    void Took(std::atomic<int>& n, std::chrono::nanoseconds d) {
+      ++n;
+      std::int64_t old = shortest_ns.load();
+      while (d.count() < old && !shortest_ns.compare_exchange_weak(old, d.count())) {
+      }
+    }
+  };
+  auto seen = std::make_shared<Seen>();
+  auto timings = std::make_shared<StoreTimings>();
+  timings->commit = [seen](std::chrono::nanoseconds d) { seen->Took(seen->commits, d); };
+  timings->sync = [seen](std::chrono::nanoseconds d) { seen->Took(seen->syncs, d); };
+  timings->checkpoint = [seen](std::chrono::nanoseconds d) { seen->Took(seen->checkpoints, d); };
+  const StoreCounters before = c.store->Counters();
+  c.store->SetTimings(timings);
+  for (int i = 0; i < 3; ++i)
+    BOOST_REQUIRE(c.store->Accept(Msg("icu", "T" + std::to_string(i), "r")).ok());
+  // Each sequential Accept returns after its commit and its sync were reported.
+  const StoreCounters after = c.store->Counters();
+  BOOST_CHECK_EQUAL(seen->commits.load(), after.commits - before.commits);
+  BOOST_CHECK_EQUAL(seen->syncs.load(), after.syncs - before.syncs);
+  BOOST_CHECK_EQUAL(seen->commits.load(), 3);
+  BOOST_CHECK_EQUAL(seen->syncs.load(), 3);
+  BOOST_CHECK_GE(c.WaitFor(before.checkpoints + 1), before.checkpoints + 1);
+  BOOST_CHECK_GE(seen->checkpoints.load(), 1);
+  BOOST_CHECK_GT(seen->shortest_ns.load(), 0);
+  c.store->SetTimings(nullptr);
+  BOOST_REQUIRE(c.store->Accept(Msg("icu", "T3", "r")).ok());
+  BOOST_CHECK_EQUAL(seen->commits.load(), 3);
+  BOOST_CHECK_EQUAL(seen->syncs.load(), 3);
 }
 
 BOOST_AUTO_TEST_CASE(intake_commits_are_synced_and_pipeline_progress_rides_on_the_next_sync) {

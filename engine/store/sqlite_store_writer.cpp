@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,20 @@
 #include "fhirbridge/thread_name.h"
 
 namespace fhirbridge::store {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Tells `timings` (if set, and if it wants this kind) how long the work begun at `start` took.
+void Report(const std::shared_ptr<const StoreTimings>& timings,
+            std::function<void(std::chrono::nanoseconds)> StoreTimings::*which,
+            SteadyClock::time_point start) {
+  if (timings == nullptr || !((*timings).*which)) return;
+  ((*timings).*which)(SteadyClock::now() - start);
+}
+
+}  // namespace
 
 Status SqliteStore::Write(std::function<Status()> apply, Durability durability) {
   auto job = std::make_shared<Job>();
@@ -53,13 +68,16 @@ void SqliteStore::WriterLoop() {
       queue_.pop_front();
     }
     const bool restart = std::exchange(wal_restart_wanted_, false);
+    const std::shared_ptr<const StoreTimings> timings = timings_;
     lock.unlock();
     if (restart) RestartWal();
     if (batch.empty()) {
       lock.lock();
       continue;
     }
+    const auto started = SteadyClock::now();
     const Status status = CommitBatch(batch);
+    Report(timings, &StoreTimings::commit, started);
     lock.lock();
     ++commits_;
     if (status.ok()) committed_audit_id_ = chain_.last_id;
@@ -105,9 +123,12 @@ void SqliteStore::SyncLoop() {
     jobs.swap(sync_waiting_);
     const std::int64_t through_commit = commits_;
     const std::int64_t audit_id = committed_audit_id_;
+    const std::shared_ptr<const StoreTimings> timings = timings_;
     lock.unlock();
     // Every commit counted in `through_commit` has written its frames before this call.
+    const auto started = SteadyClock::now();
     const Status status = wal.Sync();
+    Report(timings, &StoreTimings::sync, started);
     lock.lock();
     if (status.ok()) {
       ++synced_commit_count_;
@@ -222,12 +243,15 @@ void SqliteStore::CheckpointLoop() {
     }
     checkpointed_through = commits_;
     last = now;
+    const std::shared_ptr<const StoreTimings> timings = timings_;
     lock.unlock();
     // PASSIVE: copies what it can without blocking the writer or the readers.
     int log_frames = 0;
     int copied = 0;
+    const auto started = SteadyClock::now();
     const int rc = sqlite3_wal_checkpoint_v2((*db)->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
                                              &log_frames, &copied);
+    Report(timings, &StoreTimings::checkpoint, started);
     lock.lock();
     ++checkpoint_count_;
     if (rc == SQLITE_OK && log_frames >= options_.wal_restart_frames) {
@@ -235,6 +259,11 @@ void SqliteStore::CheckpointLoop() {
       queue_cv_.notify_one();  // an idle writer restarts it now
     }
   }
+}
+
+void SqliteStore::SetTimings(std::shared_ptr<const StoreTimings> timings) {
+  std::lock_guard lock(queue_mutex_);
+  timings_ = std::move(timings);
 }
 
 StoreCounters SqliteStore::Counters() const {

@@ -5,8 +5,11 @@
 // crash at any point loses nothing and delivers nothing twice (ARCHITECTURE.md, Storage).
 // The on-disk format is described in docs/store.md.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,6 +89,15 @@ struct StoreCounters {
   std::int64_t syncs = 0;         ///< fdatasync calls of the WAL that made commits durable
   std::int64_t wal_restarts = 0;  ///< times the WAL was started over from its beginning
   std::int64_t checkpoints = 0;   ///< background copies of the WAL into the database file
+};
+
+/// Where a store reports how long its own work took, for GET /metrics. Each function is called
+/// on the store's threads after the work, so it must be cheap and thread-safe; an empty one is
+/// not called.
+struct StoreTimings {
+  std::function<void(std::chrono::nanoseconds)> commit;      ///< one transaction, group commit
+  std::function<void(std::chrono::nanoseconds)> sync;        ///< one fdatasync of the WAL
+  std::function<void(std::chrono::nanoseconds)> checkpoint;  ///< one background checkpoint
 };
 
 /// One line of `GET /api/messages`: ids, states and times only, never content.
@@ -197,6 +209,8 @@ class MessageStore : public Intake {
   /// ATNA forwarder) stops there: a lost entry's id would be given to another entry.
   virtual std::int64_t DurableAuditId() const = 0;
   virtual StoreCounters Counters() const = 0;
+  /// Starts reporting durations to `timings` (null: stops). Safe while the store runs.
+  virtual void SetTimings(std::shared_ptr<const StoreTimings> timings) = 0;
 };
 
 }  // namespace fhirbridge
