@@ -175,7 +175,9 @@ void Service::AddGauges() {
       {}));
   timings->checkpoint = observe(metrics_.SharedHistogram(
       "fhirbridge_store_checkpoint_seconds",
-      "Duration of one background checkpoint of the WAL into the database file.", {}));
+      "Duration of one checkpoint of the WAL into the database file (in the background, or by "
+      "the committer when it restarts the WAL).",
+      {}));
   parts_.store->SetTimings(std::move(timings));
   metrics_.AddGauge("fhirbridge_dead_letters", "Dead letters not yet reprocessed or discarded.",
                     [this, destinations] {

@@ -70,7 +70,11 @@ void SqliteStore::WriterLoop() {
     const bool restart = std::exchange(wal_restart_wanted_, false);
     const std::shared_ptr<const StoreTimings> timings = timings_;
     lock.unlock();
-    if (restart) RestartWal();
+    if (restart) {
+      const auto started = SteadyClock::now();
+      RestartWal();  // commits wait meanwhile: its time shows with the checkpoints'
+      Report(timings, &StoreTimings::checkpoint, started);
+    }
     if (batch.empty()) {
       lock.lock();
       continue;

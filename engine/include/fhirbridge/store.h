@@ -95,9 +95,10 @@ struct StoreCounters {
 /// on the store's threads after the work, so it must be cheap and thread-safe; an empty one is
 /// not called.
 struct StoreTimings {
-  std::function<void(std::chrono::nanoseconds)> commit;      ///< one transaction, group commit
-  std::function<void(std::chrono::nanoseconds)> sync;        ///< one fdatasync of the WAL
-  std::function<void(std::chrono::nanoseconds)> checkpoint;  ///< one background checkpoint
+  std::function<void(std::chrono::nanoseconds)> commit;  ///< one transaction, group commit
+  std::function<void(std::chrono::nanoseconds)> sync;    ///< one fdatasync of the WAL
+  /// One checkpoint: in the background, or the committer's restart of the WAL (docs/store.md).
+  std::function<void(std::chrono::nanoseconds)> checkpoint;
 };
 
 /// One line of `GET /api/messages`: ids, states and times only, never content.
