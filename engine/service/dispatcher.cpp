@@ -47,49 +47,25 @@ Dispatcher::Dispatcher(std::string destination, MessageStore& store, std::unique
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
-  std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
-  stopping_ = false;
+  signal_.Restart();
   thread_ = std::thread([this] { Loop(); });
 }
 
 void Dispatcher::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  signal_.Stop();
   if (thread_.joinable()) thread_.join();
 }
 
-void Dispatcher::Wake() {
-  {
-    std::lock_guard lock(mutex_);
-    wake_ = true;
-    if (lingering_) return;  // it looks at the store when the linger ends anyway
-  }
-  cv_.notify_all();
-}
+void Dispatcher::Wake() { signal_.Announce(); }
 
 void Dispatcher::Loop() {
   NameThisThread("fb-deliver");
   LowerPipelineThreadPriority();
-  for (;;) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      wake_ = false;
-    }
-    const std::size_t done = RunOnce();
-    if (done > 0) continue;  // there may be more right away
-    std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, std::chrono::microseconds(options_.idle_poll_us),
-                 [&] { return wake_ || stopping_; });
-    if (wake_ && options_.linger_us > 0) {
-      lingering_ = true;
-      cv_.wait_for(lock, std::chrono::microseconds(options_.linger_us), [&] { return stopping_; });
-      lingering_ = false;
-    }
+  while (signal_.BeginRound()) {
+    if (RunOnce() > 0) continue;  // there may be more right away
+    signal_.Wait(std::chrono::microseconds(options_.idle_poll_us),
+                 std::chrono::microseconds(options_.linger_us));
   }
 }
 

@@ -5,7 +5,6 @@
 // no patient is known) keep their order: a row waits while an earlier row of its lane is pending;
 // other lanes go on (ARCHITECTURE.md, Delivery guarantees 4 and 5).
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +15,7 @@
 
 #include "engine/service/bundle_renderer.h"
 #include "engine/service/metrics.h"
+#include "engine/service/work_signal.h"
 #include "fhirbridge/sink.h"
 #include "fhirbridge/store.h"
 
@@ -115,11 +115,7 @@ class Dispatcher {
   int consecutive_failures_ = 0;
   std::int64_t next_probe_us_ = 0;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool wake_ = false;
-  bool lingering_ = false;  ///< in the linger wait: Wake() only marks, it does not notify
-  bool stopping_ = false;
+  WorkSignal signal_;  ///< the linger ends at its time only
   std::thread thread_;
 };
 

@@ -34,59 +34,34 @@ MappingWorker::MappingWorker(MessageStore& store,
       batch_(batch),
       renderer_(renderer),
       latency_(metrics.GetHistogram("fhirbridge_mapping_latency_seconds",
-                                    "Time to map one message to FHIR.", {})) {}
+                                    "Time to map one message to FHIR.", {})),
+      signal_(batch) {}
 
 MappingWorker::~MappingWorker() { Stop(); }
 
 void MappingWorker::Start() {
-  std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
-  stopping_ = false;
+  signal_.Restart();
   thread_ = std::thread([this] { Loop(); });
 }
 
 void MappingWorker::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  signal_.Stop();
   if (thread_.joinable()) thread_.join();
 }
 
-void MappingWorker::Wake() {
-  {
-    std::lock_guard lock(mutex_);
-    wake_ = true;
-    ++announced_;
-    // While it lingers the worker looks at the store when the linger ends anyway; waking it
-    // for every message only cost a context switch each.
-    if (lingering_ && announced_ < batch_) return;
-  }
-  cv_.notify_all();
-}
+void MappingWorker::Wake() { signal_.Announce(); }
 
 void MappingWorker::Loop() {
   NameThisThread("fb-map");
   MakeMappingThreadIdlePriority();
-  for (;;) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      wake_ = false;
-      announced_ = 0;
-    }
+  while (signal_.BeginRound()) {
     if (RunOnce() >= batch_) continue;  // a full batch: more is waiting
-    std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return wake_ || stopping_; });
-    // Caught up, and woken by a new message: let the next ones arrive so that they are mapped
-    // together. Each round costs a read of the store, a commit of the results (which rewrites
-    // whole pages: messages, outbox, audit) and a round of every dispatcher, whatever its size.
-    if (wake_ && linger_.count() > 0) {
-      lingering_ = true;
-      cv_.wait_for(lock, linger_, [&] { return stopping_ || announced_ >= batch_; });
-      lingering_ = false;
-    }
+    // Caught up: once a new message comes, let the next ones (up to a batch) arrive so that
+    // they are mapped together. Each round costs a read of the store, a commit of the results
+    // (which rewrites whole pages: messages, outbox, audit) and a round of every dispatcher,
+    // whatever its size.
+    signal_.Wait(std::chrono::milliseconds(500), linger_);
   }
 }
 

@@ -5,17 +5,16 @@
 // a crash before the commit just maps the same messages again after restart.
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/service/metrics.h"
 #include "engine/service/route_rules.h"
+#include "engine/service/work_signal.h"
 #include "fhirbridge/mapper.h"
 #include "fhirbridge/store.h"
 
@@ -66,12 +65,7 @@ class MappingWorker {
   std::chrono::milliseconds linger_{50};
   Histogram& latency_;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool wake_ = false;
-  bool lingering_ = false;     ///< in the linger wait: Wake() counts, and notifies only at a batch
-  std::size_t announced_ = 0;  ///< Wake() calls since the worker last read the store
-  bool stopping_ = false;
+  WorkSignal signal_;  ///< a full batch announced ends the linger early
   std::thread thread_;
 };
 
