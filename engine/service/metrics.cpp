@@ -102,8 +102,14 @@ void Metrics::AddReader(const std::string& family, const std::string& help, Kind
       .gauges.push_back(std::move(read));
 }
 
+void Metrics::OnRender(std::function<void()> hook) {
+  std::lock_guard lock(mutex_);
+  render_hooks_.push_back(std::move(hook));
+}
+
 std::string Metrics::Render() const {
   std::lock_guard lock(mutex_);
+  for (const auto& hook : render_hooks_) hook();
   std::string out;
   for (const auto& [name, family] : families_) {
     out += "# HELP " + name + " " + family.help + "\n";

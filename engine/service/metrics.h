@@ -68,6 +68,10 @@ class Metrics {
     AddReader(family, help, Kind::kCounter, std::move(read));
   }
 
+  /// Runs `hook` at the start of every Render, before any reader: readers that share one costly
+  /// read (the store's queue figures) then take it once per scrape.
+  void OnRender(std::function<void()> hook);
+
   /// Every family in the text exposition format.
   std::string Render() const;
 
@@ -83,6 +87,7 @@ class Metrics {
 
   mutable std::mutex mutex_;
   std::map<std::string, Family> families_;
+  std::vector<std::function<void()>> render_hooks_;
 };
 
 /// `{a="x",b="y"}` with the text format's escapes; "" for no labels.

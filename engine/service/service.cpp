@@ -64,14 +64,34 @@ Service::SourceCounters& Service::CountersFor(const std::string& source) {
   return c;
 }
 
+Result<QueueStats> Service::ScrapedQueue(const std::string& destination) {
+  std::lock_guard lock(scrape_.mutex);
+  auto it = scrape_.queues.find(destination);
+  if (it == scrape_.queues.end()) {
+    it = scrape_.queues.emplace(destination, parts_.store->Queue(destination)).first;
+  }
+  return it->second;
+}
+
+Result<MappingBacklog> Service::ScrapedBacklog() {
+  std::lock_guard lock(scrape_.mutex);
+  if (!scrape_.backlog) scrape_.backlog = parts_.store->Unmapped();
+  return *scrape_.backlog;
+}
+
 void Service::AddGauges() {
+  metrics_.OnRender([this] {
+    std::lock_guard lock(scrape_.mutex);
+    scrape_.queues.clear();
+    scrape_.backlog.reset();
+  });
   std::vector<std::string> destinations;
   for (const auto& d : dispatchers_) destinations.push_back(d->destination());
   auto queue = [this, destinations](bool age) {
     std::vector<std::pair<Labels, double>> out;
     const std::int64_t now = NowMicros();
     for (const std::string& d : destinations) {
-      Result<QueueStats> stats = parts_.store->Queue(d);
+      Result<QueueStats> stats = ScrapedQueue(d);
       if (!stats.ok()) continue;
       double value = static_cast<double>(stats->pending);
       if (age) {
@@ -89,7 +109,7 @@ void Service::AddGauges() {
   // yet (behind a long backlog, most of it) is counted here, with the age of the oldest.
   auto unmapped = [this](bool age) {
     std::vector<std::pair<Labels, double>> out;
-    Result<MappingBacklog> backlog = parts_.store->Unmapped();
+    Result<MappingBacklog> backlog = ScrapedBacklog();
     if (!backlog.ok()) return out;
     double value = static_cast<double>(backlog->messages);
     if (age) {
@@ -130,7 +150,7 @@ void Service::AddGauges() {
         std::vector<std::pair<Labels, double>> out;
         const std::int64_t now = NowMicros();
         for (const auto& d : dispatchers_) {
-          Result<QueueStats> stats = parts_.store->Queue(d->destination());
+          Result<QueueStats> stats = ScrapedQueue(d->destination());
           if (!stats.ok()) continue;
           const bool late = d->alert_queue_age_us() > 0 && stats->oldest_pending_created_us != 0 &&
                             now - stats->oldest_pending_created_us > d->alert_queue_age_us();
@@ -183,7 +203,7 @@ void Service::AddGauges() {
                     [this, destinations] {
                       std::vector<std::pair<Labels, double>> out;
                       for (const std::string& d : destinations) {
-                        Result<QueueStats> stats = parts_.store->Queue(d);
+                        Result<QueueStats> stats = ScrapedQueue(d);
                         if (stats.ok()) out.push_back({{{"destination", d}}, double(stats->dead)});
                       }
                       return out;

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,10 @@ class Service final : public AdminBackend, private Intake {
   /// Audits service.started / service.stopped (a failure to write is logged, not fatal).
   void AuditLifecycle(std::string_view event);
   void AddGauges();
+  /// The store's queue figures for one destination, and its mapping backlog, read once per
+  /// /metrics scrape however many gauges show them (scrape_ is emptied as each Render begins).
+  Result<QueueStats> ScrapedQueue(const std::string& destination);
+  Result<MappingBacklog> ScrapedBacklog();
 
   ServiceParts parts_;
   Metrics metrics_;
@@ -89,6 +94,11 @@ class Service final : public AdminBackend, private Intake {
   std::unique_ptr<MappingWorker> mapper_;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
   std::unique_ptr<AdminServer> admin_;
+  struct ScrapeReads {
+    std::mutex mutex;
+    std::map<std::string, Result<QueueStats>, std::less<>> queues;
+    std::optional<Result<MappingBacklog>> backlog;
+  } scrape_;
   bool started_ = false;
   bool stopped_ = false;
 };

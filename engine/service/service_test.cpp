@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -399,6 +400,28 @@ BOOST_AUTO_TEST_CASE(metrics_render_in_prometheus_text_format) {
   BOOST_CHECK_NE(text.find("lat_seconds_count{source=\"icu\"} 2\n"), std::string::npos);
   BOOST_CHECK_NE(text.find("depth{destination=\"d\"} 7\n"), std::string::npos);
   BOOST_CHECK_CLOSE(h.Quantile(0.5), 0.0005, 1e-6);
+}
+
+// Gauges that show the same store figures share one read per scrape: a render hook starts
+// each scrape afresh, before any reader runs.
+BOOST_AUTO_TEST_CASE(render_hooks_run_once_per_render_before_the_readers) {
+  Metrics m;
+  int reads = 0;
+  std::optional<int> snapshot;  // what a scrape read, shared by the gauges below
+  m.OnRender([&] { snapshot.reset(); });
+  const auto shared = [&] {
+    if (!snapshot) snapshot = ++reads;
+    return std::vector<std::pair<Labels, double>>{{{}, static_cast<double>(*snapshot)}};
+  };
+  m.AddGauge("a", "A.", shared);
+  m.AddGauge("b", "B.", shared);
+  std::string text = m.Render();
+  BOOST_CHECK_EQUAL(reads, 1);
+  BOOST_CHECK_NE(text.find("\na 1\n"), std::string::npos);
+  BOOST_CHECK_NE(text.find("\nb 1\n"), std::string::npos);
+  text = m.Render();
+  BOOST_CHECK_EQUAL(reads, 2);
+  BOOST_CHECK_NE(text.find("\nb 2\n"), std::string::npos);
 }
 
 // The store's threads observe into histograms they share with the registry: the same series as
