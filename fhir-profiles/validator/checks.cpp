@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <iterator>
 #include <pugixml.hpp>
+#include <utility>
 
 #include "fhir-profiles/validator/primitives.h"
 #include "fhir-profiles/validator/walker.h"
@@ -52,6 +54,7 @@ const std::vector<Walker::EntryRef>& Walker::Entries() {
   if (indexed_bundle_ == bundle_) return entries_;
   indexed_bundle_ = bundle_;
   entries_.clear();
+  by_full_url_.clear();
   if (bundle_ == nullptr) return entries_;
   auto entries = bundle_->FindMember("entry");
   if (entries == bundle_->MemberEnd() || !entries->value.IsArray()) return entries_;
@@ -62,9 +65,24 @@ const std::vector<Walker::EntryRef>& Walker::Entries() {
       auto resource = e.FindMember("resource");
       if (resource != e.MemberEnd()) ref.resource = &resource->value;
     }
+    if (!ref.full_url.empty() && ref.resource != nullptr)
+      by_full_url_.emplace_back(ref.full_url, static_cast<std::uint32_t>(entries_.size()));
     entries_.push_back(ref);
   }
+  std::sort(by_full_url_.begin(), by_full_url_.end());
   return entries_;
+}
+
+const rapidjson::Value* Walker::EntryByFullUrl(std::string_view url) {
+  Entries();
+  // The last of the entries with this fullUrl: the one a scan in Bundle order ends on.
+  auto after =
+      std::upper_bound(by_full_url_.begin(), by_full_url_.end(), url,
+                       [](std::string_view u, const std::pair<std::string_view, std::uint32_t>& e) {
+                         return u < e.first;
+                       });
+  if (after == by_full_url_.begin() || std::prev(after)->first != url) return nullptr;
+  return entries_[std::prev(after)->second].resource;
 }
 
 bool Walker::ReferrerConsistent() {
@@ -93,11 +111,7 @@ void Walker::Invariants(const ElementNode& def, const rapidjson::Value& node) {
     if (!has_contained && &def == def.owner->root && inv.key.size() == 5 &&
         inv.key.compare(0, 4, "dom-") == 0 && inv.key[4] >= '2' && inv.key[4] <= '5')
       continue;
-    bool done = false;
-    for (const Evaluated& e : evaluated_)
-      if (e.node == &node && e.key == inv.key && e.expression == inv.expression) done = true;
-    if (done) continue;
-    evaluated_.push_back({&node, inv.key, inv.expression});
+    if (!evaluated_.Insert(&node, inv.key, inv.expression)) continue;
     if (inv.native != NativeInvariant::kNone) {
       std::optional<bool> native =
           EvaluateNative(inv.native, node, node_type, *frames_.back().resource);
@@ -159,18 +173,22 @@ void Walker::Reference(const ElementNode& def, const rapidjson::Value& ref) {
     }
   }
   if (bundle_ != nullptr && target == nullptr) {
-    // Resolve inside the Bundle (FHIR R4 §2.36.4): by fullUrl, a relative reference against the
-    // fullUrl's base.
+    // Resolve inside the Bundle (FHIR R4 §2.36.4.1): an absolute reference by the same fullUrl,
+    // a relative one also against the base of a RESTful fullUrl.
     const std::vector<EntryRef>& entries = Entries();
-    for (const EntryRef& e : entries) {
-      const std::string_view full = e.full_url;
-      if (full.empty() || e.resource == nullptr) continue;
-      // A relative reference resolves against the base of a RESTful fullUrl only when the
-      // entry that refers carries the id its own fullUrl names (the HL7 validator's rule).
-      bool match =
-          full == r || (full.size() > r.size() && full.substr(full.size() - r.size()) == r &&
-                        full[full.size() - r.size() - 1] == '/' && ReferrerConsistent());
-      if (match) target = e.resource;
+    if (IsAbsoluteUri(r)) {
+      target = EntryByFullUrl(r);
+    } else {
+      for (const EntryRef& e : entries) {
+        const std::string_view full = e.full_url;
+        if (full.empty() || e.resource == nullptr) continue;
+        // A relative reference resolves against the base of a RESTful fullUrl only when the
+        // entry that refers carries the id its own fullUrl names (the HL7 validator's rule).
+        bool match =
+            full == r || (full.size() > r.size() && full.substr(full.size() - r.size()) == r &&
+                          full[full.size() - r.size() - 1] == '/' && ReferrerConsistent());
+        if (match) target = e.resource;
+      }
     }
     if (target == nullptr && !implied.empty()) {
       // A relative reference Type/id also finds an entry whose fullUrl is urn:uuid:<id>.

@@ -30,6 +30,44 @@ std::string Max(std::uint32_t max) { return max == kUnbounded ? "*" : std::to_st
 
 }  // namespace
 
+std::size_t EvaluatedInvariants::Bucket(const rapidjson::Value* node) const {
+  // Nodes are 16-byte rapidjson values: the low bits carry nothing.
+  const auto bits = reinterpret_cast<std::uintptr_t>(node) >> 4;
+  return (bits ^ (bits >> 9)) & (heads_.size() - 1);
+}
+
+bool EvaluatedInvariants::Insert(const rapidjson::Value* node, std::string_view key,
+                                 std::string_view expression) {
+  if (!heads_.empty()) {
+    for (std::int32_t i = heads_[Bucket(node)]; i >= 0; i = entries_[i].next) {
+      const Entry& e = entries_[i];
+      if (e.node == node && e.key == key && e.expression == expression) return false;
+    }
+  }
+  if (entries_.size() >= heads_.size()) {
+    // Twice the buckets, chained again in the order of insertion, so that each bucket's head
+    // is still its newest entry (Truncate relies on it).
+    heads_.assign(heads_.empty() ? 64 : heads_.size() * 2, -1);
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      std::int32_t& head = heads_[Bucket(entries_[i].node)];
+      entries_[i].next = head;
+      head = static_cast<std::int32_t>(i);
+    }
+  }
+  std::int32_t& head = heads_[Bucket(node)];
+  entries_.push_back({node, key, expression, head});
+  head = static_cast<std::int32_t>(entries_.size() - 1);
+  return true;
+}
+
+void EvaluatedInvariants::Truncate(std::size_t size) {
+  // Newest first: each entry removed is the head of its bucket.
+  while (entries_.size() > size) {
+    heads_[Bucket(entries_.back().node)] = entries_.back().next;
+    entries_.pop_back();
+  }
+}
+
 Walker::Walker(const Validator& validator, const ValidationOptions& options, DataIssues& issues)
     : validator_(validator), options_(options), issues_(issues) {
   steps_.reserve(32);
@@ -491,7 +529,7 @@ void Walker::ElementRules(const ElementNode& def, std::string_view type, const T
       std::size_t evaluated = evaluated_.size();  // each trial evaluates its invariants itself
       Members(value, *ps->root, false);
       Invariants(*ps->root, value);
-      evaluated_.resize(evaluated);
+      evaluated_.Truncate(evaluated);
       scratch.swap(issues_);
       bool errors = false;
       for (const DataIssue& i : scratch) errors |= i.severity == DataIssue::Severity::kError;
