@@ -175,11 +175,10 @@ void Walker::Reference(const ElementNode& def, const rapidjson::Value& ref) {
   if (bundle_ != nullptr && target == nullptr) {
     // Resolve inside the Bundle (FHIR R4 §2.36.4.1): an absolute reference by the same fullUrl,
     // a relative one also against the base of a RESTful fullUrl.
-    const std::vector<EntryRef>& entries = Entries();
     if (IsAbsoluteUri(r)) {
       target = EntryByFullUrl(r);
     } else {
-      for (const EntryRef& e : entries) {
+      for (const EntryRef& e : Entries()) {
         const std::string_view full = e.full_url;
         if (full.empty() || e.resource == nullptr) continue;
         // A relative reference resolves against the base of a RESTful fullUrl only when the
@@ -192,13 +191,7 @@ void Walker::Reference(const ElementNode& def, const rapidjson::Value& ref) {
     }
     if (target == nullptr && !implied.empty()) {
       // A relative reference Type/id also finds an entry whose fullUrl is urn:uuid:<id>.
-      std::string_view id = r.substr(r.find('/') + 1);
-      for (const EntryRef& e : entries) {
-        std::string_view full = e.full_url;
-        if (full.size() == id.size() + 9 && full.substr(0, 9) == "urn:uuid:" &&
-            full.substr(9) == id && e.resource != nullptr)
-          target = e.resource;
-      }
+      target = EntryByFullUrl(std::string("urn:uuid:").append(r.substr(r.find('/') + 1)));
     }
     if (target) {
       std::string_view actual = Str(*target, "resourceType");
