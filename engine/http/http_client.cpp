@@ -270,7 +270,11 @@ void* HttpClient::TakeEasyHandle() {
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
-  curl_easy_setopt(e, CURLOPT_PROXY, options_.proxy.c_str());  // "" also ignores the environment
+  // The configuration alone decides: "" means no proxy (http_proxy and the like are ignored), and
+  // a configured proxy is used for every request (no_proxy is ignored). Without NOPROXY set,
+  // libcurl reads no_proxy and NO_PROXY from the environment for every request.
+  curl_easy_setopt(e, CURLOPT_PROXY, options_.proxy.c_str());
+  curl_easy_setopt(e, CURLOPT_NOPROXY, "");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
   if (!options_.cert_file.empty()) {

@@ -128,6 +128,87 @@ class KeepAliveServer {
   int first_two_ = 0;
 };
 
+// An HTTP/1.1 server on 127.0.0.1 that answers every request 200 with its own name as the body
+// and keeps each request line: as a forward proxy it sees "GET http://origin/path HTTP/1.1".
+class RecordingServer {
+ public:
+  explicit RecordingServer(std::string name) : name_(std::move(name)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~RecordingServer() {
+    ::shutdown(listener_.fd, SHUT_RDWR);  // ends accept()
+    {
+      std::lock_guard lock(mutex_);
+      if (client_ >= 0) ::shutdown(client_, SHUT_RDWR);
+    }
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(listener_.port); }
+  std::vector<std::string> request_lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      const int fd = ::accept(listener_.fd, nullptr, nullptr);
+      if (fd < 0) return;
+      {
+        std::lock_guard lock(mutex_);
+        client_ = fd;
+      }
+      Serve(fd);
+      std::lock_guard lock(mutex_);
+      client_ = -1;
+      ::close(fd);
+    }
+  }
+  void Serve(int fd) {
+    std::string in;
+    char buffer[4096];
+    for (;;) {
+      const std::size_t end = in.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) return;
+        in.append(buffer, static_cast<std::size_t>(n));
+        continue;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        lines_.push_back(in.substr(0, in.find("\r\n")));
+      }
+      in.erase(0, end + 4);  // the tests send no bodies
+      const std::string answer =
+          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(name_.size()) + "\r\n\r\n" + name_;
+      if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) return;
+    }
+  }
+
+  std::string name_;
+  LoopbackListener listener_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  int client_ = -1;
+  std::vector<std::string> lines_;
+};
+
+// Sets environment variables for as long as it lives.
+class ScopedEnvironment {
+ public:
+  explicit ScopedEnvironment(std::vector<std::pair<std::string, std::string>> values)
+      : values_(std::move(values)) {
+    for (const auto& [name, value] : values_) ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnvironment() {
+    for (const auto& [name, value] : values_) ::unsetenv(name.c_str());
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> values_;
+};
+
 double ThreadCpuSeconds() {
   timespec t{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -297,6 +378,39 @@ BOOST_AUTO_TEST_CASE(limits_the_response_body_and_headers) {
   HttpClientOptions small_headers;
   small_headers.max_response_header_bytes = 40;
   BOOST_TEST(Client(small_headers)->Perform(request).status().IsResourceExhausted());
+}
+
+BOOST_AUTO_TEST_CASE(a_configured_proxy_carries_every_request_whatever_no_proxy_says) {
+  RecordingServer proxy("proxy");
+  const std::string origin = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/metadata";
+  const ScopedEnvironment env({{"no_proxy", "127.0.0.1,localhost"}, {"NO_PROXY", "127.0.0.1"}});
+  HttpClientOptions options;
+  options.proxy = proxy.url();
+  auto client = Client(options);
+  HttpRequest request;
+  request.url = origin;
+  for (int i = 0; i < 2; ++i) {
+    Result<HttpResponse> response = client->Perform(request);
+    BOOST_REQUIRE_MESSAGE(response.ok(), response.status().ToString());
+    BOOST_TEST(response->body == "proxy");
+  }
+  const std::vector<std::string> lines = proxy.request_lines();
+  BOOST_REQUIRE(lines.size() == 2u);
+  BOOST_TEST(lines[0] == "GET " + origin + " HTTP/1.1");
+}
+
+BOOST_AUTO_TEST_CASE(without_a_configured_proxy_the_proxy_variables_are_ignored) {
+  RecordingServer proxy("proxy");
+  RecordingServer origin("origin");
+  const ScopedEnvironment env({{"http_proxy", proxy.url()}, {"ALL_PROXY", proxy.url()}});
+  auto client = Client();
+  HttpRequest request;
+  request.url = origin.url() + "/metadata";
+  Result<HttpResponse> response = client->Perform(request);
+  BOOST_REQUIRE_MESSAGE(response.ok(), response.status().ToString());
+  BOOST_TEST(response->body == "origin");
+  BOOST_TEST(proxy.request_lines().empty());
+  BOOST_TEST(origin.request_lines() == std::vector<std::string>{"GET /metadata HTTP/1.1"});
 }
 
 BOOST_AUTO_TEST_CASE(refuses_missing_tls_files) {

@@ -504,8 +504,9 @@ void AddFhirDestinationKeys(ConfigSchema& s) {
                            "go one after the other) over kept-alive connections.")
             .DefaultInt(8));
   s.Add(ConfigKey::String("destinations[].proxy",
-                          "fhir: proxy URL (http://host:port or socks5://host:port); without "
-                          "it fhirbridge connects directly and ignores http_proxy variables.")
+                          "fhir: proxy URL (http://host:port or socks5://host:port), used for "
+                          "every request; without it fhirbridge connects directly. The "
+                          "http_proxy and no_proxy variables are ignored either way.")
             .Check(CheckProxyUrl));
   s.Add(ConfigKey::Enum("destinations[].prefer", {"minimal", "representation", "OperationOutcome"},
                         "fhir: sends `Prefer: return=<value>`; left out, no Prefer header."));
