@@ -268,6 +268,10 @@ int Run(const Options& o, const std::string& fhirbridge_path, RoundFigures& figu
       service_cpu > 0 ? server_cpu / service_cpu : 0.0);
   std::printf("fhirbridge CPU per message by thread: %s\n",
               fhirbridge::conformance::CpuByThread(threads0, threads1, service_cpu, n).c_str());
+  // On a virtual machine whose idle CPUs halt, each wait (a sleep and a wake-up) costs the
+  // thread tens of microseconds of CPU: the count explains much of the figures above.
+  std::printf("fhirbridge waits per message by thread: %s\n",
+              fhirbridge::conformance::WaitsByThread(threads0, threads1, n).c_str());
   std::printf("fhirbridge wrote %.1f KB per message (store, logs)", service_written / n / 1024);
   if (commits0 >= 0 && syncs0 >= 0 && commits >= 0 && syncs >= 0) {
     std::printf("; store commits %.2f and fdatasyncs %.2f per message", commits / n, syncs / n);

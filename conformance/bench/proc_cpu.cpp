@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace fhirbridge::conformance {
@@ -34,6 +35,24 @@ double StatCpuSeconds(const fs::path& stat_file, std::string* name) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// The first field of a schedstat file: time on the CPU in nanoseconds; negative when the file
+// cannot be read (a kernel without CONFIG_SCHED_INFO).
+double SchedstatSeconds(const fs::path& file) {
+  std::ifstream in(file);
+  long long ns = -1;
+  if (!(in >> ns)) return -1;
+  return static_cast<double>(ns) / 1e9;
+}
+
+long long VoluntarySwitches(const fs::path& status_file) {
+  std::ifstream in(status_file);
+  constexpr std::string_view kKey = "voluntary_ctxt_switches:";
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(kKey, 0) == 0) return std::stoll(line.substr(kKey.size()));
+  }
+  return 0;
+}
+
 }  // namespace
 
 double ProcessCpuSeconds(int pid) {
@@ -45,7 +64,10 @@ ThreadCpuSnapshot ThreadCpuOf(int pid) {
   std::error_code ec;
   for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
     ThreadCpu thread;
-    thread.seconds = StatCpuSeconds(task.path() / "stat", &thread.name);
+    const double ticks = StatCpuSeconds(task.path() / "stat", &thread.name);
+    const double precise = SchedstatSeconds(task.path() / "schedstat");
+    thread.seconds = precise >= 0 ? precise : ticks;
+    thread.waits = VoluntarySwitches(task.path() / "status");
     out[std::stoi(task.path().filename().string())] = std::move(thread);
   }
   return out;
@@ -61,7 +83,14 @@ std::string CpuByThread(const ThreadCpuSnapshot& before, const ThreadCpuSnapshot
     by_name[thread.name] += used;
     live += used;
   }
-  if (process_seconds > live) by_name["(ended threads)"] = process_seconds - live;
+  // The process figure is rounded to a tick and the threads' are not: a difference of a tick or
+  // two is that, not threads that ended.
+  const double rounding = 2.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const bool some_ended = std::any_of(before.begin(), before.end(),
+                                      [&](const auto& t) { return after.count(t.first) == 0; });
+  if (process_seconds > live && (some_ended || process_seconds - live > rounding)) {
+    by_name["(ended threads)"] = process_seconds - live;
+  }
   std::vector<std::pair<double, std::string>> sorted;
   for (const auto& [name, seconds] : by_name) {
     if (seconds > 0) sorted.emplace_back(seconds, name);
@@ -71,6 +100,27 @@ std::string CpuByThread(const ThreadCpuSnapshot& before, const ThreadCpuSnapshot
   char figure[32];
   for (const auto& [seconds, name] : sorted) {
     std::snprintf(figure, sizeof figure, " %.1f us", seconds / messages * 1e6);
+    text.append(text.empty() ? "" : ", ").append(name).append(figure);
+  }
+  return text;
+}
+
+std::string WaitsByThread(const ThreadCpuSnapshot& before, const ThreadCpuSnapshot& after,
+                          double messages) {
+  std::map<std::string, long long> by_name;
+  for (const auto& [tid, thread] : after) {
+    auto was = before.find(tid);
+    by_name[thread.name] += thread.waits - (was == before.end() ? 0 : was->second.waits);
+  }
+  std::vector<std::pair<long long, std::string>> sorted;
+  for (const auto& [name, waits] : by_name) {
+    if (waits > 0) sorted.emplace_back(waits, name);
+  }
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::string text;
+  char figure[32];
+  for (const auto& [waits, name] : sorted) {
+    std::snprintf(figure, sizeof figure, " %.2f", static_cast<double>(waits) / messages);
     text.append(text.empty() ? "" : ", ").append(name).append(figure);
   }
   return text;

@@ -55,6 +55,41 @@ BOOST_AUTO_TEST_CASE(a_busy_named_thread_shows_under_its_name) {
   BOOST_TEST(after.find("(ended threads) ") != std::string::npos, after);
 }
 
+// Rounding alone is not an ended thread: with every thread still alive and the process figure
+// within a tick of theirs, nothing is shown as ended.
+BOOST_AUTO_TEST_CASE(no_ended_threads_when_none_ended) {
+  const int pid = static_cast<int>(::getpid());
+  ThreadCpuSnapshot before;
+  before[pid] = {"main", 1.0, 0};
+  ThreadCpuSnapshot after;
+  after[pid] = {"main", 1.995, 0};
+  BOOST_TEST(CpuByThread(before, after, 1.0, 1000) == "main 995.0 us");
+  after.erase(pid);
+  after[pid + 1] = {"other", 0.5, 0};  // the main thread is gone
+  BOOST_TEST(CpuByThread(before, after, 1.0, 1000) == "other 500.0 us, (ended threads) 500.0 us");
+}
+
+// A thread that sleeps and is woken N times shows at least N waits.
+BOOST_AUTO_TEST_CASE(counts_the_waits_of_a_thread_that_sleeps) {
+  const int pid = static_cast<int>(::getpid());
+  const ThreadCpuSnapshot before = ThreadCpuOf(pid);
+  ThreadCpuSnapshot during;
+  std::thread sleeper([&] {
+    ::pthread_setname_np(::pthread_self(), "cpu-test-sleep");
+    for (int i = 0; i < 50; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    during = ThreadCpuOf(pid);
+  });
+  sleeper.join();
+  long long waits = -1;
+  for (const auto& [tid, thread] : during) {
+    if (thread.name == "cpu-test-sleep") waits = thread.waits;
+  }
+  BOOST_TEST(waits >= 50);
+  const std::string text = WaitsByThread(before, during, 10);
+  BOOST_TEST_MESSAGE(text);
+  BOOST_TEST(text.rfind("cpu-test-sleep ", 0) == 0u, text);
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_process_reads_as_nothing) {
   BOOST_TEST(ProcessCpuSeconds(-1) == 0.0);
   BOOST_TEST(ThreadCpuOf(-1).empty());
