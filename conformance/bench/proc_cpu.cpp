@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,24 @@ long long VoluntarySwitches(const fs::path& status_file) {
   return 0;
 }
 
+// "name figure, name figure" from the largest value down, each value times `scale` printed with
+// `format`; names whose value is not above 0 are left out.
+std::string LargestFirst(const std::map<std::string, double>& by_name, double scale,
+                         const char* format) {
+  std::vector<std::pair<double, std::string>> sorted;
+  for (const auto& [name, value] : by_name) {
+    if (value > 0) sorted.emplace_back(value, name);
+  }
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::string text;
+  char figure[32];
+  for (const auto& [value, name] : sorted) {
+    std::snprintf(figure, sizeof figure, format, value * scale);
+    text.append(text.empty() ? "" : ", ").append(name).append(figure);
+  }
+  return text;
+}
+
 }  // namespace
 
 double ProcessCpuSeconds(int pid) {
@@ -91,39 +110,18 @@ std::string CpuByThread(const ThreadCpuSnapshot& before, const ThreadCpuSnapshot
   if (process_seconds > live && (some_ended || process_seconds - live > rounding)) {
     by_name["(ended threads)"] = process_seconds - live;
   }
-  std::vector<std::pair<double, std::string>> sorted;
-  for (const auto& [name, seconds] : by_name) {
-    if (seconds > 0) sorted.emplace_back(seconds, name);
-  }
-  std::sort(sorted.rbegin(), sorted.rend());
-  std::string text;
-  char figure[32];
-  for (const auto& [seconds, name] : sorted) {
-    std::snprintf(figure, sizeof figure, " %.1f us", seconds / messages * 1e6);
-    text.append(text.empty() ? "" : ", ").append(name).append(figure);
-  }
-  return text;
+  return LargestFirst(by_name, 1e6 / messages, " %.1f us");
 }
 
 std::string WaitsByThread(const ThreadCpuSnapshot& before, const ThreadCpuSnapshot& after,
                           double messages) {
-  std::map<std::string, long long> by_name;
+  std::map<std::string, double> by_name;
   for (const auto& [tid, thread] : after) {
     auto was = before.find(tid);
-    by_name[thread.name] += thread.waits - (was == before.end() ? 0 : was->second.waits);
+    by_name[thread.name] +=
+        static_cast<double>(thread.waits - (was == before.end() ? 0 : was->second.waits));
   }
-  std::vector<std::pair<long long, std::string>> sorted;
-  for (const auto& [name, waits] : by_name) {
-    if (waits > 0) sorted.emplace_back(waits, name);
-  }
-  std::sort(sorted.rbegin(), sorted.rend());
-  std::string text;
-  char figure[32];
-  for (const auto& [waits, name] : sorted) {
-    std::snprintf(figure, sizeof figure, " %.2f", static_cast<double>(waits) / messages);
-    text.append(text.empty() ? "" : ", ").append(name).append(figure);
-  }
-  return text;
+  return LargestFirst(by_name, 1 / messages, " %.2f");
 }
 
 }  // namespace fhirbridge::conformance

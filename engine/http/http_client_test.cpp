@@ -46,6 +46,24 @@ std::uint16_t ClosedPort() {
   return l.port;
 }
 
+// Reads from `fd` until `in` holds a whole request head (up to the blank line), then moves that
+// head (without the blank line) out of `in` into `head`. False when the peer closed first. The
+// servers below answer GETs: no request body follows a head.
+bool NextRequestHead(int fd, std::string& in, std::string& head) {
+  char buffer[4096];
+  for (;;) {
+    const std::size_t end = in.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      head = in.substr(0, end);
+      in.erase(0, end + 4);
+      return true;
+    }
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) return false;
+    in.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
 // An HTTP/1.1 server on 127.0.0.1 that keeps connections alive. GET /1 and /2 are answered
 // once both have arrived (so a client opens two connections for them). GET /3 makes it close
 // every other connection, wait `slow`, then answer: a kept-alive connection the client is not
@@ -85,17 +103,9 @@ class KeepAliveServer {
   }
   void Serve(int fd) {
     std::string in;
-    char buffer[4096];
-    for (;;) {
-      const std::size_t end = in.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-        if (n <= 0) break;
-        in.append(buffer, static_cast<std::size_t>(n));
-        continue;
-      }
-      const char which = in.size() > 5 ? in[5] : '?';  // "GET /N HTTP/1.1"
-      in.erase(0, end + 4);
+    std::string head;
+    while (NextRequestHead(fd, in, head)) {
+      const char which = head.size() > 5 ? head[5] : '?';  // "GET /N HTTP/1.1"
       std::unique_lock lock(mutex_);
       if (which == '3') {
         for (int other : open_)
@@ -166,20 +176,12 @@ class RecordingServer {
   }
   void Serve(int fd) {
     std::string in;
-    char buffer[4096];
-    for (;;) {
-      const std::size_t end = in.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-        if (n <= 0) return;
-        in.append(buffer, static_cast<std::size_t>(n));
-        continue;
-      }
+    std::string head;
+    while (NextRequestHead(fd, in, head)) {
       {
         std::lock_guard lock(mutex_);
-        lines_.push_back(in.substr(0, in.find("\r\n")));
+        lines_.push_back(head.substr(0, head.find("\r\n")));
       }
-      in.erase(0, end + 4);  // the tests send no bodies
       const std::string answer =
           "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(name_.size()) + "\r\n\r\n" + name_;
       if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) return;
