@@ -44,11 +44,24 @@ long ThreadWaits() {
   return r.ru_nvcsw;
 }
 
-void PinTo(int cpu) {
+// The CPUs this process may run on, as it started.
+cpu_set_t AllowedCpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+  ::sched_getaffinity(0, sizeof set, &set);
+  return set;
+}
+
+// Pins the calling thread to the first CPU it may run on.
+void PinToOneCpu(const cpu_set_t& allowed) {
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ::pthread_setaffinity_np(::pthread_self(), sizeof one, &one);
+    return;
+  }
 }
 
 // The waiting side: writes a byte to the peer and blocks in read() until the answer; the peer
@@ -60,8 +73,9 @@ void PingPong(int rounds, std::chrono::microseconds gap, bool one_cpu) {
     std::perror("pipe");
     std::exit(1);
   }
+  const cpu_set_t allowed = AllowedCpus();
   std::thread peer([&] {
-    if (one_cpu) PinTo(0);
+    if (one_cpu) PinToOneCpu(allowed);
     char byte = 0;
     for (int i = 0; i < rounds; ++i) {
       if (::read(to_peer[0], &byte, 1) != 1) return;
@@ -71,7 +85,7 @@ void PingPong(int rounds, std::chrono::microseconds gap, bool one_cpu) {
       if (::write(to_me[1], &byte, 1) != 1) return;
     }
   });
-  if (one_cpu) PinTo(0);
+  if (one_cpu) PinToOneCpu(allowed);
   const double cpu0 = ThreadCpuUs();
   const long waits0 = ThreadWaits();
   char byte = 'x';
@@ -82,12 +96,7 @@ void PingPong(int rounds, std::chrono::microseconds gap, bool one_cpu) {
   const long waits = ThreadWaits() - waits0;
   peer.join();
   for (int fd : {to_peer[0], to_peer[1], to_me[0], to_me[1]}) ::close(fd);
-  if (one_cpu) {
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &all);
-    ::pthread_setaffinity_np(::pthread_self(), sizeof all, &all);
-  }
+  if (one_cpu) ::pthread_setaffinity_np(::pthread_self(), sizeof allowed, &allowed);
   std::printf("wait for an answer after %5.1f ms%s: %6.1f us CPU, %.2f waits per round trip\n",
               static_cast<double>(gap.count()) / 1000.0, one_cpu ? " (one CPU)" : "          ",
               cpu / rounds, static_cast<double>(waits) / rounds);
