@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 namespace fhirbridge::http {
 
@@ -362,7 +363,23 @@ void HttpClient::Collect(std::deque<HttpCompletion>& out) {
   }
 }
 
-std::vector<HttpCompletion> HttpClient::Wait() {
+void HttpClient::Gather(std::chrono::microseconds gather) {
+  const auto deadline = std::chrono::steady_clock::now() + gather;
+  for (;;) {
+    // What is due first: a request just submitted is sent from libcurl's 0 ms timer, and the
+    // server must have it before this thread sleeps.
+    Drive(std::chrono::milliseconds(0));
+    Collect(done_);
+    if (!done_.empty() || transfers_.size() < 2) return;
+    if (std::chrono::steady_clock::now() >= deadline) return;
+    // Sockets are not watched meanwhile; libcurl's timers (a connection being made, a
+    // timeout) still run on time.
+    std::this_thread::sleep_until(timer_ ? std::min(deadline, *timer_) : deadline);
+  }
+}
+
+std::vector<HttpCompletion> HttpClient::Wait(std::chrono::microseconds gather) {
+  if (gather.count() > 0 && done_.empty() && transfers_.size() >= 2) Gather(gather);
   while (done_.empty() && !transfers_.empty()) {
     Drive(std::chrono::milliseconds(1000));
     Collect(done_);

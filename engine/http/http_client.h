@@ -77,7 +77,12 @@ class HttpClient {
   void Submit(std::uint64_t tag, HttpRequest request);
   /// Blocks until at least one submitted request completes and returns every completed one;
   /// empty when nothing is in flight.
-  std::vector<HttpCompletion> Wait();
+  ///
+  /// With `gather` > 0 and two or more requests in flight, it first lets libcurl send what is
+  /// due, then sleeps up to `gather` without waking for each answer (libcurl's timers still run
+  /// on time), and returns every answer that came meanwhile: one wake-up for several answers
+  /// instead of one each. Nothing completed by then: it blocks as without `gather`.
+  std::vector<HttpCompletion> Wait(std::chrono::microseconds gather = {});
   /// Runs one request to its end (others in flight progress meanwhile and are kept for Wait()).
   Result<HttpResponse> Perform(HttpRequest request);
 
@@ -93,6 +98,9 @@ class HttpClient {
   /// Waits up to `max_wait` for a socket libcurl watches or for its timer, and lets libcurl act
   /// on what happened (curl_multi_socket_action): only the sockets that are ready are looked at.
   void Drive(std::chrono::milliseconds max_wait);
+  /// Sleeps up to `gather`, waking only for libcurl's timers, until an answer is there (Wait's
+  /// `gather`).
+  void Gather(std::chrono::microseconds gather);
   // libcurl's CURLMOPT_SOCKETFUNCTION and CURLMOPT_TIMERFUNCTION (CURL and CURLM are void).
   static int OnSocket(void* easy, int socket, int what, void* client, void* socket_data);
   static int OnTimer(void* multi, long timeout_ms, void* client);

@@ -67,10 +67,11 @@ bool NextRequestHead(int fd, std::string& in, std::string& head) {
 // An HTTP/1.1 server on 127.0.0.1 that keeps connections alive. GET /1 and /2 are answered
 // once both have arrived (so a client opens two connections for them). GET /3 makes it close
 // every other connection, wait `slow`, then answer: a kept-alive connection the client is not
-// using is closed under it while it waits for an answer on another.
+// using is closed under it while it waits for an answer on another. GET /dN is answered after
+// N milliseconds.
 class KeepAliveServer {
  public:
-  explicit KeepAliveServer(std::chrono::milliseconds slow) : slow_(slow) {
+  explicit KeepAliveServer(std::chrono::milliseconds slow = 0ms) : slow_(slow) {
     acceptor_ = std::thread([this] { Accept(); });
   }
   ~KeepAliveServer() {
@@ -84,6 +85,10 @@ class KeepAliveServer {
   }
   std::string url(int n) const {
     return "http://127.0.0.1:" + std::to_string(listener_.port) + "/" + std::to_string(n);
+  }
+  std::string delayed_url(std::chrono::milliseconds after) const {
+    return "http://127.0.0.1:" + std::to_string(listener_.port) + "/d" +
+           std::to_string(after.count());
   }
   int connections() const {
     std::lock_guard lock(mutex_);
@@ -107,7 +112,10 @@ class KeepAliveServer {
     while (NextRequestHead(fd, in, head)) {
       const char which = head.size() > 5 ? head[5] : '?';  // "GET /N HTTP/1.1"
       std::unique_lock lock(mutex_);
-      if (which == '3') {
+      if (which == 'd') {
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(head.substr(6))));
+      } else if (which == '3') {
         for (int other : open_)
           if (other != fd) ::shutdown(other, SHUT_RDWR);
         lock.unlock();
@@ -344,6 +352,60 @@ BOOST_AUTO_TEST_CASE(an_idle_connection_closed_by_the_server_does_not_make_waits
   BOOST_TEST(cpu < 0.1);
   // The closed connection is gone for good: the next request still gets its answer.
   BOOST_TEST(client->Perform(third)->status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_gathering_wait_takes_answers_that_come_apart_in_one_wake_up) {
+  KeepAliveServer server;
+  auto client = Client();
+  HttpRequest soon;
+  soon.url = server.delayed_url(20ms);
+  HttpRequest later;
+  later.url = server.delayed_url(150ms);
+  // Without gathering, the first answer comes back on its own.
+  client->Submit(1, soon);
+  client->Submit(2, later);
+  std::vector<HttpCompletion> first = client->Wait();
+  BOOST_REQUIRE_EQUAL(first.size(), 1u);
+  BOOST_TEST(first[0].tag == 1u);
+  BOOST_TEST(client->Wait().size() == 1u);
+  // Gathering sleeps through the first answer and takes both together.
+  client->Submit(3, soon);
+  client->Submit(4, later);
+  std::vector<HttpCompletion> both = client->Wait(600ms);
+  BOOST_REQUIRE_EQUAL(both.size(), 2u);
+  for (const HttpCompletion& c : both) {
+    BOOST_REQUIRE(c.response.ok());
+    BOOST_TEST(c.response->status == 200);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_gathering_wait_does_not_sleep_with_one_request_or_past_a_timeout) {
+  KeepAliveServer server;
+  HttpClientOptions options;
+  options.total_timeout = 300ms;
+  auto client = Client(options);
+  HttpRequest soon;
+  soon.url = server.delayed_url(20ms);
+  // One request: nothing to gather, the answer is taken when it comes.
+  auto started = std::chrono::steady_clock::now();
+  client->Submit(1, soon);
+  BOOST_TEST(client->Wait(20s).size() == 1u);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 10s));
+  // Two requests that time out: libcurl's timer ends the sleep, not the 20 s asked for.
+  HttpRequest never;
+  never.url = server.delayed_url(3000ms);
+  started = std::chrono::steady_clock::now();
+  client->Submit(2, never);
+  client->Submit(3, never);
+  std::size_t timed_out = 0;
+  while (client->in_flight() > 0) {
+    for (HttpCompletion& c : client->Wait(20s)) {
+      timed_out +=
+          !c.response.ok() && c.response.status().code() == Status::Code::kDeadlineExceeded;
+    }
+  }
+  BOOST_TEST(timed_out == 2u);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 10s));
 }
 
 BOOST_AUTO_TEST_CASE(connection_refused_is_unavailable) {
