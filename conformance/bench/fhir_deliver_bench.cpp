@@ -4,7 +4,11 @@
 // at most 1/10 of the server's. Figures are printed, never asserted.
 //
 //   fhirbridge_fhir_deliver_bench [--messages N] [--observations K] [--patients P]
-//                                 [--mode transaction|batch|single] [--connections C] [--quick]
+//                                 [--mode transaction|batch|single] [--connections C]
+//                                 [--gather-ms G] [--quick]
+//
+// --gather-ms is the destination's gather_ms (default 20, as in the service; 0 takes each answer
+// as it comes).
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -31,6 +35,7 @@ struct Options {
   int observations = 10;
   int patients = 50;
   int connections = 8;
+  int gather_ms = 20;
   DeliveryMode mode = DeliveryMode::kTransaction;
   std::string mode_name = "transaction";
 };
@@ -87,6 +92,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.patients = std::atoi(next());
     else if (a == "--connections")
       o.connections = std::atoi(next());
+    else if (a == "--gather-ms")
+      o.gather_ms = std::atoi(next());
     else if (a == "--quick")
       o.messages = 200;
     else if (a == "--mode") {
@@ -103,7 +110,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  return o.messages > 0 && o.observations > 0 && o.patients > 0 && o.connections > 0;
+  return o.messages > 0 && o.observations > 0 && o.patients > 0 && o.connections > 0 &&
+         o.gather_ms >= 0;
 }
 
 }  // namespace
@@ -113,7 +121,8 @@ int main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: fhirbridge_fhir_deliver_bench [--messages N] [--observations K] "
-                 "[--patients P] [--mode transaction|batch|single] [--connections C] [--quick]\n");
+                 "[--patients P] [--mode transaction|batch|single] [--connections C] "
+                 "[--gather-ms G] [--quick]\n");
     return 2;
   }
   auto server = fhirbridge::testing::FhirServerProcess::Start({"--max-seconds", "3600"});
@@ -127,6 +136,7 @@ int main(int argc, char** argv) {
   sink_options.row.mode = o.mode;
   sink_options.row.prefer = "minimal";
   sink_options.http.max_connections = static_cast<std::size_t>(o.connections);
+  sink_options.gather = std::chrono::milliseconds(o.gather_ms);
   auto sink = fhirbridge::delivery::FhirSink::Create(sink_options);
   if (!sink.ok()) {
     std::fprintf(stderr, "%s\n", sink.status().ToString().c_str());
@@ -161,8 +171,9 @@ int main(int argc, char** argv) {
   const double self_cpu = CpuSecondsSelf() - self_before;
   const double server_cpu =
       fhirbridge::conformance::ProcessCpuSeconds((*server)->pid()) - server_before;
-  std::printf("mode %s, %d messages of %d observations, %d lanes, %d connections\n",
-              o.mode_name.c_str(), o.messages, o.observations, o.patients, o.connections);
+  std::printf("mode %s, %d messages of %d observations, %d lanes, %d connections, gather %d ms\n",
+              o.mode_name.c_str(), o.messages, o.observations, o.patients, o.connections,
+              o.gather_ms);
   std::printf("delivered %d, not delivered %d, %.2f s\n", delivered, failed, seconds);
   std::printf("deliveries/s: %.0f (%.0f resources/s)\n", delivered / seconds,
               delivered * (o.observations + 2) / seconds);

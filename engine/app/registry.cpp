@@ -216,6 +216,7 @@ Result<std::unique_ptr<delivery::FhirSink>> FhirSinkFor(const ConfigNode& destin
   options.http.connect_timeout =
       std::chrono::milliseconds(destination.GetInt("connect_timeout_ms"));
   options.http.max_connections = static_cast<std::size_t>(destination.GetInt("max_connections"));
+  options.gather = std::chrono::milliseconds(destination.GetInt("gather_ms"));
   if (destination.Has("proxy")) options.http.proxy = destination.GetString("proxy");
   if (destination.Has("tls")) {
     const ConfigNode& tls = destination.Object("tls");

@@ -60,7 +60,7 @@ Result<std::unique_ptr<FhirSink>> FhirSink::Create(FhirSinkOptions options) {
 }
 
 FhirSink::FhirSink(FhirSinkOptions options, std::unique_ptr<http::HttpClient> http)
-    : options_(std::move(options)), http_(std::move(http)) {}
+    : options_(std::move(options)), http_(std::move(http)), pace_(options_.gather) {}
 
 SinkResult FhirSink::Deliver(const std::vector<OutboxItem>& batch) {
   SinkResult result;
@@ -69,6 +69,7 @@ SinkResult FhirSink::Deliver(const std::vector<OutboxItem>& batch) {
   skipped.reason = "an earlier row of its lane was not delivered";
   result.outcomes.assign(batch.size(), skipped);
   batch_ = &batch;
+  pace_.Paused();  // the time since the last batch's answers is not the server's pace
 
   std::vector<Lane> lanes;
   std::map<std::string_view, std::size_t> lane_of;
@@ -94,7 +95,9 @@ SinkResult FhirSink::Deliver(const std::vector<OutboxItem>& batch) {
       }
     }
     if (in_flight == 0) continue;
-    for (http::HttpCompletion& done : http_->Wait()) {
+    std::vector<http::HttpCompletion> answers = http_->Wait(pace_.SleepFor(in_flight));
+    pace_.Answered(answers.size(), in_flight - answers.size(), AnswerPace::Clock::now());
+    for (http::HttpCompletion& done : answers) {
       --in_flight;
       Lane& lane = lanes[done.tag];
       const bool unauthorized = done.response.ok() && done.response->status == 401;

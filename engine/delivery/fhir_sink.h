@@ -4,10 +4,12 @@
 // conditional creates) to a FHIR R4 server, lanes in parallel over kept-alive connections, the
 // rows of one lane strictly in order (docs/destination-fhir.md).
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "engine/auth/auth_provider.h"
+#include "engine/delivery/answer_pace.h"
 #include "engine/delivery/row_delivery.h"
 #include "engine/http/http_client.h"
 #include "fhirbridge/sink.h"
@@ -19,6 +21,10 @@ struct FhirSinkOptions {
   RowSettings row;                           ///< base URL, mode, Prefer
   http::HttpClientOptions http;              ///< max_connections = lanes in flight at once
   std::shared_ptr<auth::AuthProvider> auth;  ///< null: no Authorization header
+  /// With two or more requests in flight, sleep up to this long to take several answers per
+  /// wake-up, never longer than the server's pace allows (AnswerPace); 0: take each answer as
+  /// soon as it comes.
+  std::chrono::microseconds gather{0};
 };
 
 class FhirSink final : public Sink {
@@ -41,6 +47,7 @@ class FhirSink final : public Sink {
   FhirSinkOptions options_;
   std::unique_ptr<http::HttpClient> http_;
   const std::vector<OutboxItem>* batch_ = nullptr;  ///< during Deliver
+  AnswerPace pace_;
 };
 
 }  // namespace fhirbridge::delivery

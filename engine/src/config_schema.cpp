@@ -496,6 +496,13 @@ void AddFhirDestinationKeys(ConfigSchema& s) {
                            "fhir: most milliseconds one request may take, connection included; "
                            "a timeout is retried (conditional creates make that safe).")
             .DefaultInt(30000));
+  s.Add(ConfigKey::Integer("destinations[].gather_ms", 0, 1000,
+                           "fhir: with two or more requests in flight, the delivery thread "
+                           "sleeps up to this long and then takes every answer that came, "
+                           "instead of waking for each; never longer than the server needs to "
+                           "answer all but one of them, so it is not left without work. Costs "
+                           "at most this much delay per answer; 0 takes each answer at once.")
+            .DefaultInt(20));
   s.Add(ConfigKey::Integer("destinations[].connect_timeout_ms", 100, 600000,
                            "fhir: most milliseconds to open a connection (TCP and TLS).")
             .DefaultInt(5000));
