@@ -7,7 +7,7 @@
 //                                 [--mode transaction|batch|single] [--connections C]
 //                                 [--gather-ms G] [--quick]
 //
-// --gather-ms is the destination's gather_ms (default 20, as in the service; 0 takes each answer
+// --gather-ms is the destination's gather_ms (default 0, as in the service: each answer is taken
 // as it comes).
 
 #include <sys/resource.h>
@@ -35,7 +35,7 @@ struct Options {
   int observations = 10;
   int patients = 50;
   int connections = 8;
-  int gather_ms = 20;
+  int gather_ms = 0;
   DeliveryMode mode = DeliveryMode::kTransaction;
   std::string mode_name = "transaction";
 };

@@ -95,7 +95,10 @@ SinkResult FhirSink::Deliver(const std::vector<OutboxItem>& batch) {
       }
     }
     if (in_flight == 0) continue;
-    std::vector<http::HttpCompletion> answers = http_->Wait(pace_.SleepFor(in_flight));
+    // Answers are gathered only while more lanes wait to be sent: at the end of a batch the
+    // server would run out of work during the sleep, and the next batch start that much later.
+    std::vector<http::HttpCompletion> answers =
+        http_->Wait(ready.empty() ? std::chrono::microseconds{} : pace_.SleepFor(in_flight));
     pace_.Answered(answers.size(), in_flight - answers.size(), AnswerPace::Clock::now());
     for (http::HttpCompletion& done : answers) {
       --in_flight;

@@ -30,12 +30,14 @@ std::unique_ptr<FhirServerProcess> StartServer(const std::vector<std::string>& a
 
 std::unique_ptr<FhirSink> MakeSink(const std::string& base_url,
                                    DeliveryMode mode = DeliveryMode::kTransaction,
-                                   std::size_t connections = 8) {
+                                   std::size_t connections = 8,
+                                   std::chrono::microseconds gather = {}) {
   FhirSinkOptions options;
   options.destination = "test";
   options.row.base_url = base_url;
   options.row.mode = mode;
   options.http.max_connections = connections;
+  options.gather = gather;
   auto sink = FhirSink::Create(options);
   BOOST_REQUIRE_MESSAGE(sink.ok(), sink.status().ToString());
   return std::move(sink).value();
@@ -120,9 +122,10 @@ void RequireAllDelivered(const SinkResult& result) {
 }
 
 // Delivers the golden Bundles in `mode` to a fresh server; returns its Observation identifiers.
-std::map<std::string, int> DeliverGolden(DeliveryMode mode, std::string* stats = nullptr) {
+std::map<std::string, int> DeliverGolden(DeliveryMode mode, std::string* stats = nullptr,
+                                         std::chrono::microseconds gather = {}) {
   auto server = StartServer();
-  auto sink = MakeSink(server->base_url(), mode);
+  auto sink = MakeSink(server->base_url(), mode, 8, gather);
   const std::vector<OutboxItem> rows = GoldenRows();
   const SinkResult first = sink->Deliver(rows);
   RequireAllDelivered(first);
@@ -152,6 +155,16 @@ BOOST_AUTO_TEST_CASE(transaction_batch_and_single_store_the_same_resources_once)
   BOOST_TEST((single == transaction));
   BOOST_TEST(batch_stats == transaction_stats);
   BOOST_TEST(single_stats == transaction_stats);
+}
+
+// With answers gathered (gather_ms), every row is still delivered once and reported with its own
+// outcome: the same resources as without, each once, and a resend creates nothing.
+BOOST_AUTO_TEST_CASE(answers_gathered_store_the_same_resources_once) {
+  const auto plain = DeliverGolden(DeliveryMode::kTransaction);
+  for (DeliveryMode mode : {DeliveryMode::kTransaction, DeliveryMode::kSingle}) {
+    const auto gathered = DeliverGolden(mode, nullptr, std::chrono::milliseconds(20));
+    BOOST_TEST((gathered == plain));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(single_mode_rewrites_references_to_server_ids) {
