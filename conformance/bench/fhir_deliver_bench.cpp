@@ -7,8 +7,8 @@
 //                                 [--mode transaction|batch|single] [--connections C]
 //                                 [--gather-ms G] [--quick]
 //
-// --gather-ms is the destination's gather_ms (default 0, as in the service: each answer is taken
-// as it comes).
+// --connections and --gather-ms are the destination's max_connections and gather_ms; by default
+// the service's own defaults, read from the configuration schema.
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -24,6 +24,7 @@
 #include "conformance/bench/proc_cpu.h"
 #include "conformance/testing/fhir_server_process.h"
 #include "engine/delivery/fhir_sink.h"
+#include "fhirbridge/config.h"
 
 namespace {
 
@@ -34,8 +35,8 @@ struct Options {
   int messages = 2000;
   int observations = 10;
   int patients = 50;
-  int connections = 8;
-  int gather_ms = 0;
+  int connections = 0;  ///< set from the service's default
+  int gather_ms = 0;    ///< set from the service's default
   DeliveryMode mode = DeliveryMode::kTransaction;
   std::string mode_name = "transaction";
 };
@@ -80,7 +81,22 @@ double CpuSecondsSelf() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
+// A FHIR destination's defaults as the service applies them.
+void ServiceDefaults(Options& o) {
+  const fhirbridge::Result<fhirbridge::Config> config = fhirbridge::LoadConfig(
+      R"({"destinations": [{"name": "d", "type": "fhir", "base_url": "http://127.0.0.1/"}]})",
+      fhirbridge::DefaultConfigSchema(), "defaults");
+  if (!config.ok()) {
+    std::fprintf(stderr, "service defaults: %s\n", config.status().message().c_str());
+    return;  // connections stays 0: the options are refused
+  }
+  const fhirbridge::ConfigNode& d = config->root().Array("destinations")[0];
+  o.connections = static_cast<int>(d.GetInt("max_connections"));
+  o.gather_ms = static_cast<int>(d.GetInt("gather_ms"));
+}
+
 bool ParseOptions(int argc, char** argv, Options& o) {
+  ServiceDefaults(o);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : ""; };

@@ -30,7 +30,8 @@ BOOST_AUTO_TEST_CASE(a_complete_destination_is_accepted_with_defaults) {
   const ConfigNode& d = config->root().Array("destinations")[0];
   BOOST_TEST(d.GetInt("timeout_ms") == 30000);
   BOOST_TEST(d.GetInt("connect_timeout_ms") == 5000);
-  BOOST_TEST(d.GetInt("max_connections") == 8);
+  BOOST_TEST(d.GetInt("max_connections") == 16);
+  BOOST_TEST(d.GetInt("gather_ms") == 40);
   BOOST_TEST(d.Object("auth").GetString("alg") == "RS384");
   BOOST_TEST(d.Object("auth").GetString("scope").find("system/Observation.c") == 0u);
 }

@@ -497,21 +497,23 @@ void AddFhirDestinationKeys(ConfigSchema& s) {
                            "a timeout is retried (conditional creates make that safe).")
             .DefaultInt(30000));
   s.Add(ConfigKey::Integer("destinations[].gather_ms", 0, 1000,
-                           "fhir: with two or more requests in flight, the delivery thread "
-                           "sleeps up to this long and then takes every answer that came, "
-                           "instead of waking for each; never longer than the server needs to "
-                           "answer half of them. Less CPU per message for fhirbridge, at the "
-                           "price of up to this much delay per answer and, measured against the "
-                           "test server, a few percent fewer messages/s (docs/destination-fhir.md"
-                           "). 0, the default, takes each answer at once.")
-            .DefaultInt(0));
+                           "fhir: with two or more requests in flight and more waiting, the "
+                           "delivery thread sleeps up to this long and then takes every answer "
+                           "that came, instead of waking for each; never longer than the server "
+                           "needs to answer half of those in flight, so it keeps the other half "
+                           "to work on. Less CPU per message for fhirbridge, for up to this much "
+                           "delay per answer (docs/destination-fhir.md). 0 takes each answer at "
+                           "once.")
+            .DefaultInt(40));
   s.Add(ConfigKey::Integer("destinations[].connect_timeout_ms", 100, 600000,
                            "fhir: most milliseconds to open a connection (TCP and TLS).")
             .DefaultInt(5000));
   s.Add(ConfigKey::Integer("destinations[].max_connections", 1, 256,
                            "fhir: requests in flight at once (one per lane; a lane's messages "
-                           "go one after the other) over kept-alive connections.")
-            .DefaultInt(8));
+                           "go one after the other) over kept-alive connections. With "
+                           "gather_ms, half of them keep the server busy while answers are "
+                           "gathered.")
+            .DefaultInt(16));
   s.Add(ConfigKey::String("destinations[].proxy",
                           "fhir: proxy URL (http://host:port or socks5://host:port), used for "
                           "every request; without it fhirbridge connects directly. The "
