@@ -56,42 +56,45 @@ class Pcd01PipelineMapper final : public Mapper {
   mappers::Pcd01Mapper mapper_;
 };
 
-Result<std::shared_ptr<const Mapper>> MapperFor(
-    const ConfigNode& source, const std::shared_ptr<const mappers::Terminology>& terminology,
-    const std::shared_ptr<const validator::Validator>& validator) {
+// The source's mapper, and the same mapping without validation (SourceRoute::unvalidated).
+struct SourceMappers {
+  std::shared_ptr<const Mapper> validating;
+  std::shared_ptr<const Mapper> plain;
+};
+
+Result<std::shared_ptr<const Mapper>> PlainMapperFor(
+    const ConfigNode& source, const std::shared_ptr<const mappers::Terminology>& terminology) {
   const std::string& format = source.GetString("format");
   if (format == "hl7v2") {
     Result<mappers::Pcd01Options> options = Pcd01OptionsFor(source);
     if (!options.ok()) return options.status();
     options->route_facts = true;
-    auto pcd01 = std::make_shared<Pcd01PipelineMapper>(terminology, std::move(options).value());
-    const ValidationPolicy policy = source.GetString("validation") == "warn"
-                                        ? ValidationPolicy::kWarn
-                                        : ValidationPolicy::kEnforce;
     return std::shared_ptr<const Mapper>(
-        std::make_shared<ValidatingMapper>(std::move(pcd01), validator, policy));
+        std::make_shared<Pcd01PipelineMapper>(terminology, std::move(options).value()));
   }
   if (format == "json") {
     Result<std::shared_ptr<const mappers::json::JsonMapper>> json =
         JsonMapperFor(source, terminology);
     if (!json.ok()) return json.status();
-    const ValidationPolicy policy = source.GetString("validation") == "warn"
-                                        ? ValidationPolicy::kWarn
-                                        : ValidationPolicy::kEnforce;
-    return std::shared_ptr<const Mapper>(
-        std::make_shared<ValidatingMapper>(std::move(json).value(), validator, policy));
+    return std::shared_ptr<const Mapper>(std::move(json).value());
   }
-  if (format == "phd" || format == "sdc") {
-    Result<std::shared_ptr<const Mapper>> device = DeviceMapperFor(source, terminology);
-    if (!device.ok()) return device.status();
-    const ValidationPolicy policy = source.GetString("validation") == "warn"
-                                        ? ValidationPolicy::kWarn
-                                        : ValidationPolicy::kEnforce;
-    return std::shared_ptr<const Mapper>(
-        std::make_shared<ValidatingMapper>(std::move(device).value(), validator, policy));
-  }
+  if (format == "phd" || format == "sdc") return DeviceMapperFor(source, terminology);
   return Status::FailedPrecondition(source.path() + ".format: " + format +
                                     " sources are not available in this build yet");
+}
+
+Result<SourceMappers> MapperFor(const ConfigNode& source,
+                                const std::shared_ptr<const mappers::Terminology>& terminology,
+                                const std::shared_ptr<const validator::Validator>& validator) {
+  Result<std::shared_ptr<const Mapper>> plain = PlainMapperFor(source, terminology);
+  if (!plain.ok()) return plain.status();
+  const ValidationPolicy policy = source.GetString("validation") == "warn"
+                                      ? ValidationPolicy::kWarn
+                                      : ValidationPolicy::kEnforce;
+  SourceMappers mappers;
+  mappers.plain = std::move(plain).value();
+  mappers.validating = std::make_shared<ValidatingMapper>(mappers.plain, validator, policy);
+  return mappers;
 }
 
 // ---- connectors: source type → Connector ----
@@ -387,10 +390,11 @@ Result<std::unique_ptr<service::Service>> BuildService(const Config& config) {
     Result<std::unique_ptr<Connector>> connector = ConnectorFor(source);
     if (!connector.ok()) return connector.status();
     parts.connectors.push_back(std::move(connector).value());
-    Result<std::shared_ptr<const Mapper>> mapper = MapperFor(source, shared_terminology, validator);
-    if (!mapper.ok()) return mapper.status();
+    Result<SourceMappers> mappers = MapperFor(source, shared_terminology, validator);
+    if (!mappers.ok()) return mappers.status();
     service::SourceRoute& route = parts.routes[name];
-    route.mapper = std::move(mapper).value();
+    route.mapper = std::move(mappers->validating);
+    route.unvalidated = std::move(mappers->plain);
     for (const ConfigNode& r : root.Array("routes")) {
       const std::vector<std::string>& from = r.GetStringList("from");
       if (std::find(from.begin(), from.end(), name) == from.end()) continue;

@@ -10,9 +10,16 @@
 // from the store. A rendering whose digest differs from the recorded one (the mapping or its
 // configuration changed since) has been validated again by the source's mapper and is delivered
 // as it is now, with a warning; one that no longer maps is refused for that row.
+//
+// A Bundle that this process mapped (and so validated, with the configuration it still runs)
+// but did not keep in memory is rendered again without validating: mapping is deterministic, and
+// a rendering with the recorded digest is byte for byte the Bundle validated then. Validation is
+// most of the cost of mapping, so a backlog longer than the cache is not validated twice. After a
+// restart the configuration may differ, and every rendering is validated again.
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,15 +55,29 @@ class BundleRenderer {
   /// Bundles held in memory, and their bytes (tests and /metrics).
   std::size_t cached() const;
   std::size_t cached_bytes() const;
+  /// Messages mapped by this process whose Bundles are not held, with rows not finished (tests).
+  std::size_t validated_not_held() const;
+
+  /// At most this many messages are remembered as validated but not held (16 bytes each);
+  /// beyond, their renderings are validated again.
+  static constexpr std::size_t kMaxValidatedNotHeld = std::size_t{1} << 17;
 
  private:
   bool FromCache(OutboxItem& item);
+  /// True if this process validated the message's mapping and did not keep the Bundle.
+  bool ValidatedNotHeld(std::int64_t message_id) const;
+  void NoteNotHeld(std::int64_t message_id, std::size_t remaining);
+  /// The entry of `message_id` in not_held_, or not_held_.end().
+  std::deque<std::pair<std::int64_t, std::size_t>>::iterator FindNotHeld(std::int64_t message_id);
+  std::deque<std::pair<std::int64_t, std::size_t>>::const_iterator FindNotHeld(
+      std::int64_t message_id) const;
 
   MessageStore& store_;
   std::map<std::string, SourceRoute, std::less<>> routes_;
   std::size_t capacity_;
   Counter& rendered_;
   Counter& changed_;
+  Counter& unvalidated_;
 
   mutable std::mutex mutex_;
   struct Entry {
@@ -68,6 +89,10 @@ class BundleRenderer {
   /// By message id: the newest messages give way when memory runs short.
   std::map<std::int64_t, Entry> cache_;
   std::size_t bytes_ = 0;
+  /// (message id, rows not finished) of Bundles validated by this process and not held, by id.
+  /// Mapping goes in id order, so entries are mostly appended; finished ones (0 rows left) are
+  /// dropped once they reach the front, and dispatchers finish the oldest first.
+  std::deque<std::pair<std::int64_t, std::size_t>> not_held_;
 };
 
 }  // namespace fhirbridge::service

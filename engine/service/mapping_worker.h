@@ -23,7 +23,10 @@ namespace fhirbridge::service {
 /// How messages of one source are mapped and where their results go.
 struct SourceRoute {
   std::shared_ptr<const Mapper> mapper;  ///< null: the source's format has no mapper yet
-  std::vector<RouteTarget> targets;      ///< from every route naming the source
+  /// The same mapping without validation, or null. BundleRenderer uses it to render again a
+  /// Bundle this process has already validated (same digest); mapping workers never do.
+  std::shared_ptr<const Mapper> unvalidated;
+  std::vector<RouteTarget> targets;  ///< from every route naming the source
 };
 
 class BundleRenderer;

@@ -342,6 +342,68 @@ BOOST_FIXTURE_TEST_CASE(behind_a_backlog_longer_than_the_cache_the_kept_bundles_
   BOOST_CHECK_EQUAL(renderer.cached(), 2u);
 }
 
+// The Bundle of a message this process mapped (and so validated) but did not keep is rendered
+// again without validating when the rendering has the recorded digest. One this process did not
+// map (as after a restart), or a rendering with other bytes, goes through the validating mapper.
+BOOST_AUTO_TEST_CASE(a_bundle_validated_here_and_not_kept_is_not_validated_again) {
+  TempDir t;
+  std::unique_ptr<store::SqliteStore> opened = SmallCache::Open(t);
+  store::SqliteStore& store = *opened;
+  auto validating = std::make_shared<EchoMapper>();
+  auto plain = std::make_shared<EchoMapper>();
+  std::map<std::string, SourceRoute, std::less<>> routes;
+  routes["icu"].mapper = validating;
+  routes["icu"].unvalidated = plain;
+  Metrics metrics;
+  BundleRenderer renderer{store, routes, metrics, 8};
+  const std::int64_t a = StoreMapped(store, "aaaa", "A");
+  const std::int64_t b = StoreMapped(store, "bbbb", "B");
+  const std::int64_t c = StoreMapped(store, "cccc", "C");
+  StoreMapped(store, "dddd", "D");  // mapped by an earlier run: never remembered here
+  const std::int64_t e = StoreMapped(store, "eeeeeeeee", "E");
+  renderer.Remember(a, "aaaa", 1);
+  renderer.Remember(c, "cccc", 1);
+  renderer.Remember(b, "bbbb", 2);           // c, newer, gives way
+  renderer.Remember(e, "eeeeeeeee", 1);      // larger than the whole cache
+  BOOST_CHECK_EQUAL(renderer.cached(), 2u);  // a and b
+  BOOST_CHECK_EQUAL(renderer.validated_not_held(), 2u);
+
+  auto rows = store.PendingDeliveries("ehr", 0, 10);
+  BOOST_REQUIRE_EQUAL(rows->size(), 5u);
+  for (OutboxItem& row : *rows) BOOST_REQUIRE(renderer.Render(row).ok());
+  BOOST_CHECK_EQUAL((*rows)[2].payload, "cccc");
+  BOOST_CHECK_EQUAL((*rows)[3].payload, "dddd");
+  BOOST_CHECK_EQUAL((*rows)[4].payload, "eeeeeeeee");
+  BOOST_CHECK_EQUAL(plain->calls.load(), 2);       // c and e
+  BOOST_CHECK_EQUAL(validating->calls.load(), 1);  // d
+
+  // The mapping changed: the plain rendering of c is not what was validated, so it is
+  // rendered and validated again, and delivered as it is now.
+  plain->suffix = validating->suffix = "+v2";
+  OutboxItem again = (*rows)[2];
+  again.payload.clear();
+  BOOST_REQUIRE(renderer.Render(again).ok());
+  BOOST_CHECK_EQUAL(again.payload, "cccc+v2");
+  BOOST_CHECK_EQUAL(plain->calls.load(), 3);
+  BOOST_CHECK_EQUAL(validating->calls.load(), 2);
+
+  // c's only row is finished: it is forgotten, and a later rendering is validated.
+  renderer.Done(c);
+  BOOST_CHECK_EQUAL(renderer.validated_not_held(), 1u);
+  plain->suffix = validating->suffix = "";
+  again.payload.clear();
+  BOOST_REQUIRE(renderer.Render(again).ok());
+  BOOST_CHECK_EQUAL(plain->calls.load(), 3);
+  BOOST_CHECK_EQUAL(validating->calls.load(), 3);
+  renderer.Forget(e);
+  BOOST_CHECK_EQUAL(renderer.validated_not_held(), 0u);
+
+  const std::string text = metrics.Render();
+  BOOST_CHECK_NE(text.find("fhirbridge_bundles_rendered_unvalidated_total 2\n"), std::string::npos);
+  BOOST_CHECK_NE(text.find("fhirbridge_bundles_rendered_total 5\n"), std::string::npos);
+  BOOST_CHECK_NE(text.find("fhirbridge_bundles_changed_total 1\n"), std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_row_that_no_longer_renders_is_dead_lettered_and_its_lane_goes_on) {
   TempDir t;
   auto opened = store::SqliteStore::Open({(t.dir / "s.db").string(), false, 64});
