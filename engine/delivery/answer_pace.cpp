@@ -13,6 +13,7 @@ std::chrono::microseconds AnswerPace::SleepFor(std::size_t in_flight) {
   // works on several at once keeps doing so).
   const double pace = interval_us_ * static_cast<double>(in_flight / 2);
   slept_ = true;
+  ++sleeps_;
   return std::min(most_, std::chrono::microseconds(static_cast<std::int64_t>(pace)));
 }
 

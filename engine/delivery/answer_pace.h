@@ -39,6 +39,8 @@ class AnswerPace {
 
   /// The moving average of the server's time per answer, in microseconds (0: not known yet).
   double interval_us() const { return interval_us_; }
+  /// How many times SleepFor asked for a sleep.
+  std::size_t sleeps() const { return sleeps_; }
 
  private:
   std::chrono::microseconds most_;
@@ -46,6 +48,7 @@ class AnswerPace {
   Clock::time_point last_{};
   std::size_t left_at_last_ = 0;
   bool slept_ = false;  ///< the last SleepFor asked for a sleep
+  std::size_t sleeps_ = 0;
 };
 
 }  // namespace fhirbridge::delivery

@@ -37,6 +37,9 @@ class FhirSink final : public Sink {
   /// and the request is sent once more with new ones; a second 401 is permanent.
   SinkResult Deliver(const std::vector<OutboxItem>& batch) override;
 
+  /// The pace answers are gathered at (tests).
+  const AnswerPace& answer_pace() const { return pace_; }
+
  private:
   struct Lane;
   FhirSink(FhirSinkOptions options, std::unique_ptr<http::HttpClient> http);

@@ -121,11 +121,20 @@ void RequireAllDelivered(const SinkResult& result) {
   }
 }
 
+// How a delivery gathers answers, and how many sleeps it took for them.
+struct Gathering {
+  std::chrono::microseconds gather{};
+  std::size_t connections = 8;
+  std::size_t sleeps = 0;  ///< set by DeliverGolden
+};
+
 // Delivers the golden Bundles in `mode` to a fresh server; returns its Observation identifiers.
 std::map<std::string, int> DeliverGolden(DeliveryMode mode, std::string* stats = nullptr,
-                                         std::chrono::microseconds gather = {}) {
+                                         Gathering* gathering = nullptr) {
   auto server = StartServer();
-  auto sink = MakeSink(server->base_url(), mode, 8, gather);
+  auto sink = gathering
+                  ? MakeSink(server->base_url(), mode, gathering->connections, gathering->gather)
+                  : MakeSink(server->base_url(), mode);
   const std::vector<OutboxItem> rows = GoldenRows();
   const SinkResult first = sink->Deliver(rows);
   RequireAllDelivered(first);
@@ -137,6 +146,7 @@ std::map<std::string, int> DeliverGolden(DeliveryMode mode, std::string* stats =
   RequireAllDelivered(sink->Deliver(rows));
   BOOST_TEST(Stats(*server) == before);
   if (stats) *stats = before;
+  if (gathering) gathering->sleeps = sink->answer_pace().sleeps();
   return ObservationIdentifiers(*server);
 }
 
@@ -158,12 +168,15 @@ BOOST_AUTO_TEST_CASE(transaction_batch_and_single_store_the_same_resources_once)
 }
 
 // With answers gathered (gather_ms), every row is still delivered once and reported with its own
-// outcome: the same resources as without, each once, and a resend creates nothing.
+// outcome: the same resources as without, each once, and a resend creates nothing. Two
+// connections for the golden Bundles' nine lanes keep lanes waiting, so the sink does sleep.
 BOOST_AUTO_TEST_CASE(answers_gathered_store_the_same_resources_once) {
   const auto plain = DeliverGolden(DeliveryMode::kTransaction);
   for (DeliveryMode mode : {DeliveryMode::kTransaction, DeliveryMode::kSingle}) {
-    const auto gathered = DeliverGolden(mode, nullptr, std::chrono::milliseconds(20));
+    Gathering gathering{std::chrono::milliseconds(20), 2};
+    const auto gathered = DeliverGolden(mode, nullptr, &gathering);
     BOOST_TEST((gathered == plain));
+    BOOST_TEST(gathering.sleeps > 0u);
   }
 }
 
