@@ -77,17 +77,15 @@ void BundleRenderer::Erase(std::map<std::int64_t, Entry>::iterator it) {
   cache_.erase(it);
 }
 
-std::deque<std::pair<std::int64_t, std::size_t>>::iterator BundleRenderer::FindNotHeld(
+std::deque<std::pair<std::int64_t, std::size_t>>::iterator BundleRenderer::NotHeldFrom(
     std::int64_t message_id) {
-  auto it = std::lower_bound(not_held_.begin(), not_held_.end(), message_id,
-                             [](const auto& e, std::int64_t id) { return e.first < id; });
-  return it != not_held_.end() && it->first == message_id ? it : not_held_.end();
+  return std::lower_bound(not_held_.begin(), not_held_.end(), message_id,
+                          [](const auto& e, std::int64_t id) { return e.first < id; });
 }
 
-std::deque<std::pair<std::int64_t, std::size_t>>::const_iterator BundleRenderer::FindNotHeld(
-    std::int64_t message_id) const {
-  auto it = std::lower_bound(not_held_.begin(), not_held_.end(), message_id,
-                             [](const auto& e, std::int64_t id) { return e.first < id; });
+std::deque<std::pair<std::int64_t, std::size_t>>::iterator BundleRenderer::FindNotHeld(
+    std::int64_t message_id) {
+  auto it = NotHeldFrom(message_id);
   return it != not_held_.end() && it->first == message_id ? it : not_held_.end();
 }
 
@@ -106,12 +104,10 @@ void BundleRenderer::NoteNotHeld(std::int64_t message_id, std::size_t remaining)
     not_held_.emplace_back(message_id, remaining);
     return;
   }
-  auto at = std::lower_bound(not_held_.begin(), not_held_.end(), message_id,
-                             [](const auto& e, std::int64_t id) { return e.first < id; });
-  not_held_.insert(at, {message_id, remaining});
+  not_held_.insert(NotHeldFrom(message_id), {message_id, remaining});
 }
 
-bool BundleRenderer::ValidatedNotHeld(std::int64_t message_id) const {
+bool BundleRenderer::ValidatedNotHeld(std::int64_t message_id) {
   std::lock_guard lock(mutex_);
   auto known = FindNotHeld(message_id);
   return known != not_held_.end() && known->second > 0;

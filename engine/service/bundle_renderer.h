@@ -65,12 +65,12 @@ class BundleRenderer {
  private:
   bool FromCache(OutboxItem& item);
   /// True if this process validated the message's mapping and did not keep the Bundle.
-  bool ValidatedNotHeld(std::int64_t message_id) const;
+  bool ValidatedNotHeld(std::int64_t message_id);
   void NoteNotHeld(std::int64_t message_id, std::size_t remaining);
+  /// The first entry of not_held_ not before `message_id`.
+  std::deque<std::pair<std::int64_t, std::size_t>>::iterator NotHeldFrom(std::int64_t message_id);
   /// The entry of `message_id` in not_held_, or not_held_.end().
   std::deque<std::pair<std::int64_t, std::size_t>>::iterator FindNotHeld(std::int64_t message_id);
-  std::deque<std::pair<std::int64_t, std::size_t>>::const_iterator FindNotHeld(
-      std::int64_t message_id) const;
 
   MessageStore& store_;
   std::map<std::string, SourceRoute, std::less<>> routes_;
